@@ -1,0 +1,25 @@
+/**
+ * Errors that reach a user carry a stable code and a sentence that says what to do. Internal bugs
+ * keep their stack (behind VOCAB_TUNER_DEBUG) so they can be reported.
+ */
+export class UserError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function errorCode(e: unknown): string {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'string' ? c : 'INTERNAL';
+}
+
+export function formatError(e: unknown): string {
+  const code = errorCode(e);
+  const msg = e instanceof Error ? e.message : String(e);
+  const debug = process.env.VOCAB_TUNER_DEBUG && e instanceof Error ? `\n${e.stack}` : '';
+  return `error [${code}]: ${msg}${debug}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * `vocab-tuner` command-line entry. Each subcommand lives in its own file and is loaded lazily, so
+ * `vocab-tuner --help` does not pay for tfjs or SQLite.
+ */
+import { formatError } from './errors.ts';
+
+type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  backends: { summary: 'list compute backends, which one is chosen and why', load: () => import('./backends.ts') },
+  transcribe: { summary: 'transcribe audio files with a Whisper model (optionally + adapter)', load: () => import('./transcribe.ts') },
+  probe: { summary: 'teacher-forced token log-probabilities of a transcript', load: () => import('./probe.ts') },
+};
+
+export function registerCommand(name: string, cmd: Command): void {
+  COMMANDS[name] = cmd;
+}
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'Usage: vocab-tuner <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+    'Run `vocab-tuner <command> --help` for the options of one command.',
+    'Global: --backend auto|tensorflow|webgpu|wasm|cpu (or VOCAB_TUNER_BACKEND).',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === '--version') {
+    const { createRequire } = await import('node:module');
+    console.log(createRequire(import.meta.url)('../../package.json').version);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`error: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load()).run(rest);
+  } catch (e) {
+    console.error(formatError(e));
+    return 1;
+  }
+}
