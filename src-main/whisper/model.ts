@@ -1,0 +1,267 @@
+/**
+ * The Whisper encoder–decoder (openai/whisper model.py, Hugging Face names), with a KV cache.
+ *
+ * Weights live in a Map of tensors keyed by Hugging Face names. Inference uses them as plain
+ * tensors; the trainer wraps chosen ones in tf.Variables and may install a LoRA hook. The math is
+ * the same either way (see layers.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { WhisperDims } from './config.ts';
+import {
+  attention,
+  causalMask,
+  conv1d,
+  gelu,
+  layerNorm,
+  linear,
+  mergeHeads,
+  sinusoids,
+  splitHeads,
+  type LinearHook,
+  type Weights,
+} from './layers.ts';
+
+/** Per-layer cached keys/values, already split into heads: [B, H, S, K]. */
+interface KV {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/**
+ * Decoder state across steps: self-attention keys/values grow by one position per token;
+ * cross-attention keys/values are computed once per clip from the encoder output.
+ */
+export class KVCache {
+  self: (KV | null)[];
+  cross: (KV | null)[];
+  /** Number of token positions already in the self-attention cache. */
+  length = 0;
+
+  constructor(nLayer: number) {
+    this.self = new Array(nLayer).fill(null);
+    this.cross = new Array(nLayer).fill(null);
+  }
+
+  /** Keeps rows `index` of every cached tensor (beam search reorders and duplicates beams). */
+  reorder(index: number[]): void {
+    const idx = tf.tensor1d(index, 'int32');
+    const pick = (kv: KV | null): KV | null => {
+      if (!kv) return null;
+      const k = tf.keep(tf.gather(kv.k, idx)) as tf.Tensor4D;
+      const v = tf.keep(tf.gather(kv.v, idx)) as tf.Tensor4D;
+      kv.k.dispose();
+      kv.v.dispose();
+      return { k, v };
+    };
+    this.self = this.self.map(pick);
+    this.cross = this.cross.map(pick);
+    idx.dispose();
+  }
+
+  dispose(): void {
+    for (const kv of [...this.self, ...this.cross]) {
+      kv?.k.dispose();
+      kv?.v.dispose();
+    }
+    this.self.fill(null);
+    this.cross.fill(null);
+    this.length = 0;
+  }
+}
+
+/** A Weights view over a Map of tensors (plain or tf.Variable). */
+export class MapWeights implements Weights {
+  hook?: LinearHook;
+  constructor(
+    readonly map: Map<string, tf.Tensor>,
+    private readonly tiedOutput = 'model.decoder.embed_tokens.weight',
+  ) {}
+  get(name: string): tf.Tensor {
+    const t = this.map.get(name);
+    if (!t) throw new Error(`weight ${name} is missing`);
+    return t;
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  /** Output projection: proj_out.weight when stored, else the tied token embedding. */
+  outputWeight(): tf.Tensor {
+    return this.map.get('proj_out.weight') ?? this.get(this.tiedOutput);
+  }
+}
+
+export class WhisperModel {
+  readonly weights: MapWeights;
+
+  constructor(
+    readonly dims: WhisperDims,
+    tensors: Map<string, tf.Tensor>,
+  ) {
+    if (!tensors.has('model.encoder.embed_positions.weight')) {
+      // Older exports omit the fixed sinusoids; they are a pure function of the dims.
+      tensors.set(
+        'model.encoder.embed_positions.weight',
+        tf.tensor2d(sinusoids(dims.nAudioCtx, dims.nAudioState), [dims.nAudioCtx, dims.nAudioState]),
+      );
+    }
+    this.weights = new MapWeights(tensors);
+  }
+
+  /** Builds tensors from host arrays (as returned by loadCheckpoint). */
+  static fromArrays(dims: WhisperDims, arrays: Map<string, { shape: number[]; data: Float32Array }>): WhisperModel {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, { shape, data }] of arrays) tensors.set(name, tf.tensor(data, shape, 'float32'));
+    return new WhisperModel(dims, tensors);
+  }
+
+  /**
+   * Audio encoder. mel [B, nMels, 2·nAudioCtx] → audio features [B, nAudioCtx, D].
+   */
+  encode(mel: tf.Tensor3D): tf.Tensor3D {
+    const { nAudioCtx, nAudioHead, nAudioLayer } = this.dims;
+    if (mel.shape[2] !== nAudioCtx * 2) {
+      throw new Error(`encoder expects ${nAudioCtx * 2} mel frames, got ${mel.shape[2]}`);
+    }
+    const w = this.weights;
+    return tf.tidy(() => {
+      let x = tf.transpose(mel, [0, 2, 1]) as tf.Tensor3D; // [B, frames, nMels]
+      x = gelu(conv1d(w, 'model.encoder.conv1', x, 1)) as tf.Tensor3D;
+      x = gelu(conv1d(w, 'model.encoder.conv2', x, 2)) as tf.Tensor3D;
+      x = tf.add(x, w.get('model.encoder.embed_positions.weight')) as tf.Tensor3D;
+      for (let i = 0; i < nAudioLayer; i++) {
+        const p = `model.encoder.layers.${i}`;
+        const h = layerNorm(w, `${p}.self_attn_layer_norm`, x);
+        x = tf.add(x, this.attend(`${p}.self_attn`, h, h, nAudioHead)) as tf.Tensor3D;
+        x = tf.add(x, this.mlp(p, x)) as tf.Tensor3D;
+      }
+      return layerNorm(w, 'model.encoder.layer_norm', x) as tf.Tensor3D;
+    });
+  }
+
+  /** Full (uncached) self/cross attention block body: returns out_proj(attn(q(x), k(src), v(src))). */
+  private attend(prefix: string, x: tf.Tensor, src: tf.Tensor, nHead: number, mask?: tf.Tensor): tf.Tensor {
+    const w = this.weights;
+    return tf.tidy(() => {
+      const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
+      const k = splitHeads(linear(w, `${prefix}.k_proj`, src), nHead);
+      const v = splitHeads(linear(w, `${prefix}.v_proj`, src), nHead);
+      return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, k, v, mask)));
+    });
+  }
+
+  private mlp(prefix: string, x: tf.Tensor): tf.Tensor {
+    const w = this.weights;
+    return tf.tidy(() => {
+      const h = layerNorm(w, `${prefix}.final_layer_norm`, x);
+      return linear(w, `${prefix}.fc2`, gelu(linear(w, `${prefix}.fc1`, h)));
+    });
+  }
+
+  /**
+   * Decoder over whole sequences, no cache (training and teacher forcing).
+   * tokens [B, T] int32, audio [B, S, D] → logits [B, T, V].
+   */
+  decodeFull(tokens: tf.Tensor2D, audio: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => this.logits(this.decoderHidden(tokens, audio, null)));
+  }
+
+  /**
+   * One incremental decoder pass with the cache: feeds `tokens` [B, T] that follow the cached
+   * positions, updates the cache in place, and returns logits for the LAST position only [B, V].
+   * On the first call, pass the encoder output; cross keys/values are computed once and kept.
+   */
+  decodeStep(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = this.decoderHidden(tokens, audio, cache);
+      const [b, t, d] = h.shape;
+      const last = tf.slice(h, [0, t - 1, 0], [b, 1, d]);
+      return tf.reshape(this.logits(last), [b, -1]) as tf.Tensor2D;
+    });
+  }
+
+  /** Like decodeStep but returns logits for every fed position [B, T, V] (used for the no-speech probability at the SOT position). */
+  decodeStepAll(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache): tf.Tensor3D {
+    return tf.tidy(() => this.logits(this.decoderHidden(tokens, audio, cache)));
+  }
+
+  /** hidden [B, T, D] → logits [B, T, V] through the (tied) output projection. */
+  logits(hidden: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, t, d] = hidden.shape;
+      const out = tf.matMul(tf.reshape(hidden, [b * t, d]) as tf.Tensor2D, this.weights.outputWeight() as tf.Tensor2D, false, true);
+      return tf.reshape(out, [b, t, -1]) as tf.Tensor3D;
+    });
+  }
+
+  /** Decoder stack up to and including the final LayerNorm. Returns [B, T, D]. */
+  decoderHidden(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache | null): tf.Tensor3D {
+    const { nTextHead, nTextLayer, nTextCtx } = this.dims;
+    const w = this.weights;
+    const [, t] = tokens.shape;
+    const offset = cache?.length ?? 0;
+    if (offset + t > nTextCtx) throw new Error(`decoder context is ${nTextCtx} tokens; got ${offset + t}`);
+    const x0 = tf.tidy(() => {
+      const emb = tf.gather(w.get('model.decoder.embed_tokens.weight'), tokens);
+      const pos = tf.slice(w.get('model.decoder.embed_positions.weight'), [offset, 0], [t, -1]);
+      return tf.add(emb, pos) as tf.Tensor3D;
+    });
+    const mask = causalMask(t, offset);
+    let x = x0;
+    for (let i = 0; i < nTextLayer; i++) {
+      const p = `model.decoder.layers.${i}`;
+      const next = tf.tidy(() => {
+        let y = x;
+        const h = layerNorm(w, `${p}.self_attn_layer_norm`, y);
+        y = tf.add(y, this.selfAttend(`${p}.self_attn`, h, nTextHead, mask, cache, i)) as tf.Tensor3D;
+        const hc = layerNorm(w, `${p}.encoder_attn_layer_norm`, y);
+        y = tf.add(y, this.crossAttend(`${p}.encoder_attn`, hc, audio, nTextHead, cache, i)) as tf.Tensor3D;
+        return tf.add(y, this.mlp(p, y)) as tf.Tensor3D;
+      });
+      if (x !== x0) x.dispose();
+      x = next;
+    }
+    x0.dispose();
+    mask?.dispose();
+    if (cache) cache.length = offset + t;
+    const out = layerNorm(w, 'model.decoder.layer_norm', x) as tf.Tensor3D;
+    x.dispose();
+    return out;
+  }
+
+  private selfAttend(prefix: string, x: tf.Tensor, nHead: number, mask: tf.Tensor | undefined, cache: KVCache | null, layer: number): tf.Tensor {
+    const w = this.weights;
+    if (!cache) return this.attend(prefix, x, x, nHead, mask);
+    const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
+    let k = splitHeads(linear(w, `${prefix}.k_proj`, x), nHead);
+    let v = splitHeads(linear(w, `${prefix}.v_proj`, x), nHead);
+    const prev = cache.self[layer];
+    if (prev) {
+      k = tf.concat([prev.k, k], 2);
+      v = tf.concat([prev.v, v], 2);
+      prev.k.dispose();
+      prev.v.dispose();
+    }
+    cache.self[layer] = { k: tf.keep(k), v: tf.keep(v) };
+    return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, k, v, mask)));
+  }
+
+  private crossAttend(prefix: string, x: tf.Tensor, audio: tf.Tensor, nHead: number, cache: KVCache | null, layer: number): tf.Tensor {
+    const w = this.weights;
+    if (!cache) return this.attend(prefix, x, audio, nHead);
+    let kv = cache.cross[layer];
+    if (!kv) {
+      kv = {
+        k: tf.keep(splitHeads(linear(w, `${prefix}.k_proj`, audio), nHead)),
+        v: tf.keep(splitHeads(linear(w, `${prefix}.v_proj`, audio), nHead)),
+      };
+      cache.cross[layer] = kv;
+    }
+    const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
+    return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, kv.k, kv.v)));
+  }
+
+  dispose(): void {
+    for (const t of this.weights.map.values()) t.dispose();
+    this.weights.map.clear();
+  }
+}
