@@ -1,0 +1,208 @@
+/**
+ * @file THE contract between the app's back end (Electron main or `vocab-tuner serve`) and the
+ * renderer: every API channel with its argument and result types, every event with its payload,
+ * and the error codes a call can fail with. One file, so a channel cannot exist on one side only.
+ *
+ * The renderer imports this file with `import type` only; the two runtime lists below (channel
+ * names) are used by the preload, the validators and the server. Payloads are plain data and
+ * typed arrays (structured clone in Electron; `wire.ts` tags typed arrays for the WebSocket).
+ */
+
+// ---- plain data --------------------------------------------------------------------------------
+
+export type Split = 'train' | 'test' | 'general';
+
+/** A vocabulary term the user wants Whisper to hear. `spoken` is an optional hint ("cooda"). */
+export interface Term {
+  id: number;
+  text: string;
+  spoken: string | null;
+  notes: string | null;
+  createdAt: string;
+}
+
+/** One sentence of the recording script. `termIds` are the terms it exercises (empty: general). */
+export interface Prompt {
+  id: number;
+  text: string;
+  termIds: number[];
+  /** Number of accepted clips recorded for this prompt. */
+  takes: number;
+}
+
+/** How well the recorded data covers one term: takes per term and whether it reached the goal. */
+export interface TermCoverage {
+  termId: number;
+  text: string;
+  prompts: number;
+  clips: number;
+  goal: number;
+}
+
+export interface Script {
+  prompts: Prompt[];
+  coverage: TermCoverage[];
+}
+
+/** A stored clip: 16 kHz mono audio plus its transcript. */
+export interface Clip {
+  id: number;
+  promptId: number | null;
+  transcript: string;
+  split: Split;
+  durationSec: number;
+  termIds: number[];
+  source: 'recorded' | 'imported';
+  createdAt: string;
+}
+
+export interface ClipFilter {
+  search?: string;
+  split?: Split;
+  termId?: number;
+}
+
+export interface ClipAudio {
+  sampleRate: number;
+  pcm: Float32Array;
+}
+
+export interface BackendInfo {
+  chosen: string;
+  reason: string;
+  probes: { name: string; label: string; available: boolean; detail: string; device?: string; accelerated: boolean }[];
+}
+
+export interface AppInfo {
+  version: string;
+  dataDir: string;
+  mode: 'electron' | 'browser';
+}
+
+/** The Advanced panel: everything the default preset chooses for the user. */
+export interface TuneConfig {
+  method: 'lora' | 'full';
+  learningRate: number;
+  epochs: number;
+  rank: number;
+  regulariser: 'none' | 'l2sp' | 'ewc';
+  regulariserWeight: number;
+}
+
+export interface RunSummary {
+  id: number;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  startedAt: string;
+  config: TuneConfig;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  local: boolean;
+  sizeBytes: number | null;
+}
+
+// ---- the API -----------------------------------------------------------------------------------
+
+/** Channel → call signature. Every call resolves to an `IpcResult` of the return type. */
+export interface Api {
+  'app.info': () => AppInfo;
+  'backends.list': () => BackendInfo;
+  'terms.list': () => Term[];
+  'terms.add': (input: { text: string; spoken?: string; notes?: string }) => Term;
+  'terms.update': (id: number, patch: { text?: string; spoken?: string | null; notes?: string | null }) => Term;
+  'terms.remove': (id: number) => void;
+  'script.get': () => Script;
+  'clips.list': (filter: ClipFilter) => Clip[];
+  /** `pcm` at `sampleRate` (any rate, mono); the back end resamples to 16 kHz before storing. */
+  'clips.save': (input: { promptId: number | null; transcript: string; pcm: Float32Array; sampleRate: number }) => Clip;
+  /** A dropped audio file (WAV or anything `decodeAudioBytes` reads). */
+  'clips.import': (input: { name: string; bytes: Uint8Array; transcript?: string }) => Clip;
+  'clips.update': (id: number, patch: { transcript?: string; split?: Split }) => Clip;
+  'clips.remove': (id: number) => void;
+  'clips.audio': (id: number) => ClipAudio;
+  'runs.list': () => RunSummary[];
+  'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
+  'tune.cancel': (jobId: string) => void;
+  'compare.run': (input: { runId: number; scale?: number }) => { jobId: string };
+  'models.list': () => ModelInfo[];
+  'models.download': (input: { repo: string }) => { jobId: string };
+}
+
+export type Channel = keyof Api;
+
+/** Runtime list of channels (preload allow-list, validators). A type test keeps it equal to `Api`. */
+export const API_CHANNELS = [
+  'app.info',
+  'backends.list',
+  'terms.list',
+  'terms.add',
+  'terms.update',
+  'terms.remove',
+  'script.get',
+  'clips.list',
+  'clips.save',
+  'clips.import',
+  'clips.update',
+  'clips.remove',
+  'clips.audio',
+  'runs.list',
+  'tune.start',
+  'tune.cancel',
+  'compare.run',
+  'models.list',
+  'models.download',
+] as const satisfies readonly Channel[];
+
+export type ApiArgs<K extends Channel> = Parameters<Api[K]>;
+export type ApiResult<K extends Channel> = ReturnType<Api[K]>;
+
+// ---- events (back end → renderer) --------------------------------------------------------------
+
+export type JobKind = 'tune' | 'compare' | 'transcribe' | 'probe' | 'download' | 'selftest';
+
+export interface Events {
+  /** A long job reports progress; `metrics` carries e.g. loss and term probability per step. */
+  'job.progress': { jobId: string; kind: JobKind; done: number; total: number; etaSec: number | null; message: string; metrics: Record<string, number> };
+  'job.finished': { jobId: string; kind: JobKind; status: 'done' | 'failed' | 'cancelled'; error: IpcError | null };
+  /** The dataset changed (another window, an import finished): re-read lists. */
+  'data.changed': { what: 'terms' | 'clips' | 'runs' | 'models' };
+}
+
+export type EventName = keyof Events;
+
+export const EVENT_CHANNELS = ['job.progress', 'job.finished', 'data.changed'] as const satisfies readonly EventName[];
+
+// ---- results and errors ------------------------------------------------------------------------
+
+/** Codes the renderer can rely on; back-end modules may add their own UPPER_SNAKE codes. */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNKNOWN_CHANNEL',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'NOT_AVAILABLE',
+  'AUDIO_DECODE_FAILED',
+  'CANCELLED',
+  'BUSY',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number] | (string & { readonly __upperSnake?: never });
+
+export interface IpcError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+/** The back end's side: one async handler per channel; a missing one is a compile error. */
+export type Handlers = { [K in Channel]: (...args: ApiArgs<K>) => Promise<ApiResult<K>> | ApiResult<K> };
+
+/** What the preload exposes as `window.api` and what the WebSocket client implements. */
+export interface ApiClient {
+  invoke<K extends Channel>(channel: K, ...args: ApiArgs<K>): Promise<IpcResult<ApiResult<K>>>;
+  on<E extends EventName>(event: E, fn: (payload: Events[E]) => void): () => void;
+}

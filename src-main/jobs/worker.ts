@@ -1,0 +1,32 @@
+/**
+ * @file Entry point of a job process (forked by host.ts with tsx loaded). Imports the job module
+ * named by the host, runs its `run` export once, reports, and exits.
+ */
+import { pathToFileURL } from 'node:url';
+import { toIpcError } from '../ipc/dispatch.ts';
+import type { FromJob, JobFn, ToJob } from './protocol.ts';
+
+const controller = new AbortController();
+
+function send(m: FromJob): Promise<void> {
+  return new Promise((resolve) => process.send!(m, undefined, undefined, () => resolve()));
+}
+
+process.on('message', (m: ToJob) => {
+  if (m.type === 'cancel') controller.abort();
+  else if (m.type === 'start') void start(m.module, m.params);
+});
+
+async function start(module: string, params: unknown): Promise<void> {
+  let msg: FromJob;
+  try {
+    const mod = (await import(pathToFileURL(module).href)) as { run?: JobFn };
+    if (typeof mod.run !== 'function') throw new Error(`job module ${module} has no run() export`);
+    const result = await mod.run(params, { signal: controller.signal, progress: (progress) => process.send!({ type: 'progress', progress } satisfies FromJob) });
+    msg = controller.signal.aborted ? { type: 'cancelled' } : { type: 'done', result };
+  } catch (e) {
+    msg = controller.signal.aborted ? { type: 'cancelled' } : { type: 'failed', error: toIpcError(e) };
+  }
+  await send(msg);
+  process.disconnect();
+}
