@@ -10,14 +10,16 @@
 
 // ---- plain data --------------------------------------------------------------------------------
 
-export type Split = 'train' | 'test' | 'general';
+export type Split = 'train' | 'validation' | 'test' | 'general';
 
-/** A vocabulary term the user wants Whisper to hear. `spoken` is an optional hint ("cooda"). */
+/** A vocabulary term, exact spelling. `soundsLike`: what Whisper hears instead ("cooler"). */
 export interface Term {
   id: number;
   text: string;
-  spoken: string | null;
   notes: string | null;
+  soundsLike: string[];
+  /** Coverage goal: clips of this term the script asks for. */
+  wantedClips: number;
   createdAt: string;
 }
 
@@ -37,6 +39,13 @@ export interface TermCoverage {
   prompts: number;
   clips: number;
   goal: number;
+}
+
+export interface TermInput {
+  text: string;
+  notes?: string | null;
+  soundsLike?: string[];
+  wantedClips?: number;
 }
 
 export interface Script {
@@ -110,8 +119,8 @@ export interface Api {
   'app.info': () => AppInfo;
   'backends.list': () => BackendInfo;
   'terms.list': () => Term[];
-  'terms.add': (input: { text: string; spoken?: string; notes?: string }) => Term;
-  'terms.update': (id: number, patch: { text?: string; spoken?: string | null; notes?: string | null }) => Term;
+  'terms.add': (input: TermInput) => Term;
+  'terms.update': (id: number, patch: Partial<TermInput>) => Term;
   'terms.remove': (id: number) => void;
   'script.get': () => Script;
   'clips.list': (filter: ClipFilter) => Clip[];

@@ -47,7 +47,22 @@ function obj(shape: Record<string, Check>): Check {
   };
 }
 
-const SPLIT = oneOf('train', 'test', 'general');
+const SPLIT = oneOf('train', 'validation', 'test', 'general');
+const strList = (maxItems: number, maxLen: number): Check => (v, p) => {
+  if (!Array.isArray(v)) return `${p} must be a list`;
+  if (v.length > maxItems) return `${p} has more than ${maxItems} entries`;
+  for (let i = 0; i < v.length; i++) {
+    const e = str(maxLen)(v[i], `${p}[${i}]`);
+    if (e) return e;
+  }
+  return null;
+};
+const termFields = (optionalText: boolean): Record<string, Check> => ({
+  [optionalText ? 'text?' : 'text']: nonEmpty(200),
+  'notes?': nullable(str(2000)),
+  'soundsLike?': strList(50, 200),
+  'wantedClips?': int(0, 1000),
+});
 const TUNE_CONFIG = obj({
   method: oneOf('lora', 'full'),
   learningRate: num(1e-8, 1),
@@ -62,8 +77,8 @@ const ARGS: { [K in Channel]: Check[] } = {
   'app.info': [],
   'backends.list': [],
   'terms.list': [],
-  'terms.add': [obj({ text: nonEmpty(200), 'spoken?': str(200), 'notes?': str(2000) })],
-  'terms.update': [int(1), obj({ 'text?': nonEmpty(200), 'spoken?': nullable(str(200)), 'notes?': nullable(str(2000)) })],
+  'terms.add': [obj(termFields(false))],
+  'terms.update': [int(1), obj(termFields(true))],
   'terms.remove': [int(1)],
   'script.get': [],
   'clips.list': [obj({ 'search?': str(200), 'split?': SPLIT, 'termId?': int(1) })],

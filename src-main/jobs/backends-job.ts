@@ -1,0 +1,11 @@
+/**
+ * @file Job: which compute backends this machine has and which one jobs use. Runs in a job
+ * process (not the serving process) because probing loads tfjs and Dawn, and because the answer
+ * that matters is the one a job process gets.
+ */
+import { backendFromEnv, initBackend, type BackendChoice } from '../compute/backend.ts';
+
+export async function run(params: { prefer?: string }): Promise<BackendChoice> {
+  const { parseBackendName } = await import('../compute/backend.ts');
+  return initBackend(params.prefer ? parseBackendName(params.prefer) : backendFromEnv());
+}

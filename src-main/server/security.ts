@@ -1,0 +1,63 @@
+/**
+ * @file Who may talk to `vocab-tuner serve`. The server listens on 127.0.0.1 only, but any web page
+ * the user visits can also reach 127.0.0.1 from their browser, so a connection must prove it came
+ * from our page: the random token (only our page's URL holds it), an Origin equal to our own
+ * origin (a foreign page cannot forge Origin), and a Host naming the loopback address (stops DNS
+ * rebinding, where evil.example resolves to 127.0.0.1 and becomes "same origin").
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function tokenMatches(expected: string, got: string | null): boolean {
+  if (!got) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(got);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The origins our page can have: the same port on the loopback names a browser may use. */
+export function allowedOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
+
+export function allowedHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
+/**
+ * Content Security Policy for the renderer, in both Electron and the browser: only our own
+ * scripts (no inline, no eval); styles from us plus inline <style> because wavesurfer.js puts one
+ * in its shadow root (styles cannot run code, so this is the cheap exception); media from blobs
+ * (recorded audio) and the WebSocket back to us.
+ */
+export function contentSecurityPolicy(connect: string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "font-src 'self'",
+    `connect-src 'self' ${connect.join(' ')}`.trim(),
+    "worker-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export type UpgradeCheck = { ok: true } | { ok: false; status: 401 | 403 | 404; reason: string };
+
+/** Decides whether a WebSocket upgrade request may proceed. */
+export function checkUpgrade(req: { url?: string; headers: Record<string, string | string[] | undefined> }, port: number, token: string): UpgradeCheck {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (url.pathname !== '/api') return { ok: false, status: 404, reason: 'no such endpoint' };
+  if (!allowedHost(req.headers.host as string | undefined, port)) return { ok: false, status: 403, reason: 'Host is not the loopback address' };
+  const origin = req.headers.origin as string | undefined;
+  if (!origin || !allowedOrigins(port).includes(origin)) return { ok: false, status: 403, reason: `Origin ${origin ?? '(none)'} is not this server` };
+  if (!tokenMatches(token, url.searchParams.get('token'))) return { ok: false, status: 401, reason: 'missing or wrong token' };
+  return { ok: true };
+}
