@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   backends: { summary: 'list compute backends, which one is chosen and why', load: () => import('./backends.ts') },
   transcribe: { summary: 'transcribe audio files with a Whisper model (optionally + adapter)', load: () => import('./transcribe.ts') },
   probe: { summary: 'teacher-forced token log-probabilities of a transcript', load: () => import('./probe.ts') },
+  serve: { summary: 'serve the app to a browser on 127.0.0.1 (API over a token-guarded WebSocket)', load: () => import('./serve.ts') },
 };
 
 export function registerCommand(name: string, cmd: Command): void {
