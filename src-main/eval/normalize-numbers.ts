@@ -149,7 +149,7 @@ export function processNumberWords(words: string[]): string[] {
       const ones = ONES.get(current)!;
       if (value === null) value = BigInt(ones);
       else if (typeof value === 'string' || inOnes(prev)) {
-        const v = String(value);
+        const v: string = String(value);
         if (inTens(prev) && ones < 10) value = v.slice(0, -1) + ones; // replace the last zero
         else value = v + ones;
       } else if (ones < 10) {
@@ -162,7 +162,7 @@ export function processNumberWords(words: string[]): string[] {
       const [ones, suffix] = ONES_SUFFIXED.get(current)!;
       if (value === null) out.push(output(`${ones}${suffix}`));
       else if (typeof value === 'string' || inOnes(prev)) {
-        const v = String(value);
+        const v: string = String(value);
         if (inTens(prev) && ones < 10) out.push(output(v.slice(0, -1) + ones + suffix));
         else out.push(output(v + ones + suffix));
       } else if (ones < 10) {
