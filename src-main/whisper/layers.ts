@@ -41,8 +41,8 @@ export function linear(w: Weights, module: string, x: tf.Tensor): tf.Tensor {
     const bias = w.has(biasName) ? w.get(biasName) : undefined;
     // Not tf.fused.matMul: tfjs-backend-wasm 4.22's _FusedMatMul adds the bias wrongly when
     // transposeB is set (max error 3.5 on random data; tests/main/whisper/backends.test.ts).
-    let y = tf.matMul(x2, weight, false, true);
-    if (bias) y = tf.add(y, bias);
+    let y: tf.Tensor2D = tf.matMul(x2, weight, false, true);
+    if (bias) y = tf.add(y, bias) as tf.Tensor2D;
     if (w.hook) y = w.hook(module, x2, y);
     return tf.reshape(y, [...lead, weight.shape[0]]);
   });
