@@ -368,7 +368,6 @@ export async function writeSafetensors(
   entries.sort((a, b) => DTYPE_RANK.get(b.dtype)! - DTYPE_RANK.get(a.dtype)! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const e of entries) {
     if (e.name === '__metadata__') throw new Error('"__metadata__" is not a valid tensor name');
@@ -376,6 +375,8 @@ export async function writeSafetensors(
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
+  // The Python/Rust writer puts __metadata__ after the tensors; matching it gives identical bytes.
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
