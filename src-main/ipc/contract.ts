@@ -177,11 +177,15 @@ export interface Events {
   'job.finished': { jobId: string; kind: JobKind; status: 'done' | 'failed' | 'cancelled'; error: IpcError | null };
   /** The dataset changed (another window, an import finished): re-read lists. */
   'data.changed': { what: 'terms' | 'clips' | 'runs' | 'models' };
+  /** The Electron menu's Go items. */
+  'app.navigate': { page: Page };
 }
+
+export type Page = 'Vocabulary' | 'Record' | 'Dataset' | 'Tune' | 'Compare' | 'Models' | 'Settings';
 
 export type EventName = keyof Events;
 
-export const EVENT_CHANNELS = ['job.progress', 'job.finished', 'data.changed'] as const satisfies readonly EventName[];
+export const EVENT_CHANNELS = ['job.progress', 'job.finished', 'data.changed', 'app.navigate'] as const satisfies readonly EventName[];
 
 // ---- results and errors ------------------------------------------------------------------------
 

@@ -1,0 +1,56 @@
+/**
+ * @file Electron main: lifecycle only. Reads like a table of contents: one instance, open the
+ * store, start the job host, register the API, build the menu, open the window.
+ * Started by bootstrap.mjs (which loads tsx), so this runs the same TypeScript as the CLI.
+ */
+import * as electron from 'electron';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, closeStore } from '../store/store.ts';
+import { resolveDataDir } from '../store/paths.ts';
+import { JobHost } from '../jobs/host.ts';
+import { createHandlers } from '../ipc/handlers.ts';
+import type { Events } from '../ipc/contract.ts';
+import { registerIpc } from './register.ts';
+import { createWindow } from './window.ts';
+import { menuTemplate } from './menu.ts';
+import type { BrowserWindowLike, ElectronLike } from './electron-like.ts';
+
+const { app, Menu, shell } = electron;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RENDERER_DIR = path.join(ROOT, 'dist-renderer');
+const PRELOAD = path.join(ROOT, 'dist-electron', 'preload.cjs');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let win: BrowserWindowLike | null = null;
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+
+  app.whenReady().then(() => {
+    const store = openStore(resolveDataDir({ electronUserData: app.getPath('userData') }));
+    const send = (event: string, payload: unknown) => {
+      if (win && !win.webContents.isDestroyed()) win.webContents.send(`vt-event:${event}`, payload);
+    };
+    const jobs = new JobHost((e) => send(e.name, e.payload));
+    const handlers = createHandlers({ store, jobs, mode: 'electron', emit: <E extends keyof Events>(event: E, payload: Events[E]) => send(event, payload) });
+    const real = electron as unknown as ElectronLike;
+    registerIpc(real, handlers, { rendererDir: RENDERER_DIR, isKnownSender: (id) => win?.webContents.id === id });
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        menuTemplate({ isMac: process.platform === 'darwin', goTo: (page) => send('app.navigate', { page }), openDataDir: () => void shell.openPath(store.dataDir) }) as electron.MenuItemConstructorOptions[],
+      ),
+    );
+    win = createWindow(real, { rendererDir: RENDERER_DIR, preload: PRELOAD, openExternal: (url) => void shell.openExternal(url) });
+    app.on('before-quit', () => {
+      void jobs.close();
+      closeStore(store);
+    });
+  });
+
+  app.on('window-all-closed', () => app.quit());
+}
