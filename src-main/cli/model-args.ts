@@ -1,0 +1,48 @@
+/**
+ * Options shared by the commands that run a model (transcribe, probe, compare, tune): which
+ * backend, which checkpoint, which adapter at which scale.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
+import { initBackend, parseBackendName, backendFromEnv } from '../compute/backend.ts';
+import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
+import { UserError } from './errors.ts';
+
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  adapter: { type: 'string' },
+  'adapter-scale': { type: 'string' },
+  backend: { type: 'string' },
+  language: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface ModelArgs {
+  model?: string;
+  adapter?: string;
+  'adapter-scale'?: string;
+  backend?: string;
+}
+
+export function parseScale(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0 || s > 2) throw new UserError('INVALID_ARGUMENT', `--adapter-scale must be a number from 0 to 2, got "${v}"`);
+  return s;
+}
+
+/** Chooses the backend and loads the model (+ adapter). Errors say which flag to fix. */
+export async function openModel(a: ModelArgs): Promise<LoadedWhisper & { backend: string }> {
+  if (!a.model) throw new UserError('MISSING_ARGUMENT', '--model DIR is required (a Hugging Face Whisper folder, e.g. one from `vocab-tuner models download`)');
+  const choice = await initBackend(a.backend ? parseBackendName(a.backend) : backendFromEnv());
+  const loaded = await loadWhisper(a.model);
+  if (a.adapter) {
+    if (!existsSync(a.adapter)) throw new UserError('ADAPTER_NOT_FOUND', `adapter folder ${a.adapter} does not exist`);
+    const { applyAdapterDir } = await import('../tuning/apply-adapter.ts');
+    await applyAdapterDir(loaded, a.adapter, parseScale(a['adapter-scale']));
+  } else if (a['adapter-scale'] !== undefined) {
+    parseScale(a['adapter-scale']);
+  }
+  return { ...loaded, backend: choice.chosen };
+}
