@@ -1,0 +1,78 @@
+/**
+ * One entry point for "give me this recording as Whisper input": any supported file → 16 kHz
+ * mono Float32Array (samples nominally in [-1, 1]). The format is sniffed from the bytes, not the
+ * file name, because users rename files. WAV is decoded here; other formats go through sox or
+ * ffmpeg when installed (see external-decoder.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../cli/errors.ts';
+import { SAMPLE_RATE } from './constants.ts';
+import { decodeWithTool } from './external-decoder.ts';
+import { downmix, resample } from './resample.ts';
+import { decodeWav } from './wav.ts';
+
+export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg' | 'm4a' | 'aac' | 'webm' | 'aiff' | 'unknown';
+
+function ascii(b: Uint8Array, at: number, len: number): string {
+  return String.fromCharCode(...b.subarray(at, at + len));
+}
+
+/** Identify a container from its first bytes (magic numbers). */
+export function sniffFormat(b: Uint8Array): AudioFormat {
+  if (b.length < 4) return 'unknown';
+  const head = ascii(b, 0, 4);
+  if ((head === 'RIFF' || head === 'RIFX' || head === 'RF64') && ascii(b, 8, 4) === 'WAVE') return 'wav';
+  if (head === 'fLaC') return 'flac';
+  if (head === 'OggS') return 'ogg';
+  if (head === 'FORM' && (ascii(b, 8, 4) === 'AIFF' || ascii(b, 8, 4) === 'AIFC')) return 'aiff';
+  if (ascii(b, 4, 4) === 'ftyp') return 'm4a';
+  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
+  if (ascii(b, 0, 3) === 'ID3' && b.length >= 10) {
+    // An ID3v2 tag (size is 4 × 7-bit "syncsafe" bytes) usually precedes MP3, sometimes FLAC.
+    const size = ((b[6] & 0x7f) << 21) | ((b[7] & 0x7f) << 14) | ((b[8] & 0x7f) << 7) | (b[9] & 0x7f);
+    const after = 10 + size + (b[5] & 0x10 ? 10 : 0);
+    return ascii(b, after, 4) === 'fLaC' ? 'flac' : 'mp3';
+  }
+  if (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) {
+    // MPEG frame sync: layer bits 00 mean AAC in an ADTS stream, anything else MPEG audio.
+    return ((b[1] >> 1) & 3) === 0 ? 'aac' : 'mp3';
+  }
+  return 'unknown';
+}
+
+/** Turn a decoded WAV into Whisper input: mono by averaging, then resampled to 16 kHz. */
+function toWhisperInput(wavBytes: Uint8Array, name: string): Float32Array {
+  const { sampleRate, channels } = decodeWav(wavBytes, name);
+  const mono = downmix(channels);
+  return sampleRate === SAMPLE_RATE ? mono : resample(mono, sampleRate, SAMPLE_RATE);
+}
+
+/**
+ * Decode the bytes of an audio file to 16 kHz mono float samples. `name` (the file name) is used
+ * in error messages. Errors: AUDIO_DECODE_FAILED (damaged or unsupported content),
+ * AUDIO_FORMAT_UNSUPPORTED (unrecognised, or compressed with no decoder tool installed).
+ */
+export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise<Float32Array> {
+  const format = sniffFormat(bytes);
+  if (format === 'wav') return toWhisperInput(bytes, name);
+  if (format === 'unknown') {
+    const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, M4A/AAC, WebM, AIFF)';
+    throw new UserError('AUDIO_FORMAT_UNSUPPORTED', `${name}: ${what}. Record or export the clip as WAV.`);
+  }
+  return toWhisperInput(await decodeWithTool(bytes, format, name), name);
+}
+
+/** Read and decode an audio file to 16 kHz mono float samples (see decodeAudioBytes). */
+export async function loadAudio(file: string): Promise<Float32Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError('AUDIO_NOT_FOUND', `${file}: no such audio file; check the path.`);
+    if (code === 'EISDIR') throw new UserError('AUDIO_NOT_FOUND', `${file} is a folder, not an audio file.`);
+    throw new UserError('AUDIO_NOT_FOUND', `${file}: cannot read the file (${code ?? String(e)}).`);
+  }
+  return decodeAudioBytes(bytes, path.basename(file));
+}
