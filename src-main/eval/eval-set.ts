@@ -1,0 +1,149 @@
+/**
+ * The inputs of a comparison: the clips of a Hugging Face "audiofolder" dataset (what
+ * `vocab-tuner data export` writes) and the vocabulary terms file.
+ *
+ * Audiofolder layout: `metadata.csv` or `metadata.jsonl` at the root with `file_name`,
+ * `transcription` (or `text` / `sentence`) and an optional `split` column; or one sub-folder per
+ * split (`test/metadata.csv`, …) whose name is the split. Splits follow the store: train /
+ * validation / test / general. Which split feeds which evaluation set:
+ * - `general` → the general set (the forgetting guard);
+ * - `test` → held-out; `validation` too when there is no test clip (noted);
+ * - `train` → skipped: a model cannot be judged on what it trained on;
+ * - no split column at all → every clip is held-out (a plain evaluation set).
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../cli/errors.ts';
+import type { ClipSet } from './types.ts';
+
+export type EvalClip = {
+  /** file_name relative to the dataset root, which is unique: used as the clip id. */
+  id: string;
+  /** Absolute path of the audio file. */
+  audioPath: string;
+  reference: string;
+  set: ClipSet;
+  /** The dataset's split, or null when it has none. */
+  split: string | null;
+};
+
+export type EvalSet = { root: string; clips: EvalClip[]; notes: string[] };
+
+type Row = { file_name: string; text: string; split: string | null };
+
+const TEXT_COLUMNS = ['transcription', 'text', 'sentence'];
+
+function fail(root: string, what: string): never {
+  throw new UserError('DATASET_INVALID', `The dataset ${root} ${what}; export it again with \`vocab-tuner data export\` or fix its metadata file.`);
+}
+
+/** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes. Returns rows of strings. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const s = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quoted) {
+      if (ch === '"' && s[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && s[i + 1] === '\n') i++;
+      row.push(field);
+      field = '';
+      if (row.some((f) => f.length > 0)) rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  row.push(field);
+  if (row.some((f) => f.length > 0)) rows.push(row);
+  return rows;
+}
+
+function readMetadata(dir: string, root: string): Row[] | null {
+  const csv = path.join(dir, 'metadata.csv');
+  const jsonl = path.join(dir, 'metadata.jsonl');
+  let records: Record<string, unknown>[];
+  if (existsSync(csv)) {
+    const [header, ...body] = parseCsv(readFileSync(csv, 'utf8'));
+    if (!header) fail(root, `has an empty ${csv}`);
+    records = body.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
+  } else if (existsSync(jsonl)) {
+    records = readFileSync(jsonl, 'utf8').split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        fail(root, `has a line that is not JSON (${jsonl}:${i + 1})`);
+      }
+    });
+  } else return null;
+  return records.map((r, i) => {
+    const file = r.file_name;
+    const textKey = TEXT_COLUMNS.find((k) => typeof r[k] === 'string');
+    if (typeof file !== 'string' || !file) fail(root, `has a row without file_name (row ${i + 1} of ${dir})`);
+    if (!textKey) fail(root, `has no ${TEXT_COLUMNS.join(' / ')} for ${file}`);
+    const split = typeof r.split === 'string' && r.split.trim() ? r.split.trim() : null;
+    return { file_name: path.join(path.relative(root, dir), file), text: r[textKey] as string, split };
+  });
+}
+
+/** Read an audiofolder dataset into evaluation clips (see the file comment for the split rules). */
+export function readEvalSet(root: string): EvalSet {
+  root = path.resolve(root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UserError('DATASET_NOT_FOUND', `No dataset folder at ${root}; pass the folder that holds metadata.csv or metadata.jsonl.`);
+  }
+  let rows = readMetadata(root, root);
+  if (!rows) {
+    rows = [];
+    for (const name of readdirSync(root).sort()) {
+      const sub = path.join(root, name);
+      if (!statSync(sub).isDirectory()) continue;
+      const r = readMetadata(sub, root);
+      if (r) rows.push(...r.map((x) => ({ ...x, split: x.split ?? name })));
+    }
+    if (rows.length === 0) fail(root, 'has no metadata.csv or metadata.jsonl (at the root or in split folders)');
+  }
+  const notes: string[] = [];
+  const hasSplits = rows.some((r) => r.split !== null);
+  const hasTest = rows.some((r) => r.split === 'test');
+  const heldout = new Set(hasTest ? ['test'] : ['test', 'validation']);
+  if (hasSplits && !hasTest && rows.some((r) => r.split === 'validation')) {
+    notes.push('No test clips: the validation clips were used as the held-out set.');
+  }
+  const clips: EvalClip[] = [];
+  const skipped = new Map<string, number>();
+  for (const r of rows) {
+    const set: ClipSet | null = !hasSplits ? 'heldout' : r.split === 'general' ? 'general' : r.split && heldout.has(r.split) ? 'heldout' : null;
+    if (!set) {
+      skipped.set(r.split ?? '(none)', (skipped.get(r.split ?? '(none)') ?? 0) + 1);
+      continue;
+    }
+    const audioPath = path.join(root, r.file_name);
+    if (!existsSync(audioPath)) fail(root, `lists ${r.file_name}, which does not exist`);
+    clips.push({ id: r.file_name.split(path.sep).join('/'), audioPath, reference: r.text, set, split: r.split });
+  }
+  for (const [split, n] of skipped) notes.push(`${n} clip(s) in split "${split}" were not scored (not a held-out split).`);
+  if (clips.length === 0) fail(root, 'has no held-out clips (split test, validation or general)');
+  return { root, clips, notes };
+}
+
+/** A terms file: one term per line, exact spelling; blank lines and lines starting with # ignored. */
+export function readTermsFile(file: string): string[] {
+  if (!existsSync(file)) throw new UserError('TERMS_NOT_FOUND', `No terms file at ${file}; write one term per line, spelled exactly as it should be transcribed.`);
+  const seen = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const t = line.trim();
+    if (t && !t.startsWith('#')) seen.add(t);
+  }
+  return [...seen];
+}
