@@ -197,12 +197,16 @@ async function readHeaderFrom(fh: FileHandle, file: string): Promise<Safetensors
   // (A duplicated JSON key silently replaces the first entry and so shows up here as a hole.)
   const bufferSize = fileSize - 8 - headerLength;
   let expected = 0;
+  // Past-the-end first, over all tensors: a truncated download or one wild offset is the likelier
+  // story than the hole it would also leave, and this names the tensor actually at fault.
   for (const t of tensors) {
-    if (t.begin < expected) throw invalid(file, `data_offsets [${t.begin}, ${t.end}] overlap the previous tensor (ends at ${expected})`, `tensor "${t.name}"`);
-    if (t.begin > expected) throw invalid(file, `data_offsets [${t.begin}, ${t.end}] leave a hole after byte ${expected}`, `tensor "${t.name}"`);
     if (t.end > bufferSize) {
       throw invalid(file, `data_offsets [${t.begin}, ${t.end}] run past the ${bufferSize}-byte data buffer (truncated file?)`, `tensor "${t.name}"`);
     }
+  }
+  for (const t of tensors) {
+    if (t.begin < expected) throw invalid(file, `data_offsets [${t.begin}, ${t.end}] overlap the previous tensor (ends at ${expected})`, `tensor "${t.name}"`);
+    if (t.begin > expected) throw invalid(file, `data_offsets [${t.begin}, ${t.end}] leave a hole after byte ${expected}`, `tensor "${t.name}"`);
     expected = t.end;
   }
   if (expected !== bufferSize) {
