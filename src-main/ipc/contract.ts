@@ -58,7 +58,8 @@ export interface Clip {
   id: number;
   promptId: number | null;
   transcript: string;
-  split: Split;
+  /** null until splits are assigned (the store assigns them, stratified by term). */
+  split: Split | null;
   durationSec: number;
   termIds: number[];
   source: 'recorded' | 'imported';
@@ -100,9 +101,10 @@ export interface TuneConfig {
 
 export interface RunSummary {
   id: number;
-  status: 'running' | 'done' | 'failed' | 'cancelled';
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   startedAt: string;
   config: TuneConfig;
+  error: string | null;
 }
 
 export interface ModelInfo {

@@ -11,9 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../cli/errors.ts';
 import type { Store } from '../store/store.ts';
 import { getOrCreateProject } from '../store/projects.ts';
-import { addTerm, listTerms, removeTerm, updateTerm, type Term as StoreTerm } from '../store/terms.ts';
+import { addTerm, listTerms, removeTerm, termMatcher, updateTerm, type Term as StoreTerm } from '../store/terms.ts';
+import { listPrompts } from '../store/prompts.ts';
+import { deleteRecording, getRecording, listRecordings, readRecordingSamples, saveRecording, STORE_SAMPLE_RATE, type RecordingListItem } from '../store/recordings.ts';
+import { setTranscript } from '../store/transcripts.ts';
+import { setSplit } from '../store/splits.ts';
+import { listRuns, type Run } from '../store/runs.ts';
+import { resample } from '../audio/resample.ts';
+import { decodeAudioBytes } from '../audio/load.ts';
 import type { JobHost } from '../jobs/host.ts';
-import type { AppInfo, BackendInfo, Events, Handlers, Term } from './contract.ts';
+import type { AppInfo, BackendInfo, Clip, Events, Handlers, RunSummary, Term, TuneConfig } from './contract.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -33,6 +40,26 @@ function toTerm(t: StoreTerm): Term {
   return { id: t.id, text: t.text, notes: t.notes, soundsLike: t.soundsLike, wantedClips: t.wantedClips, createdAt: t.createdAt };
 }
 
+function toClip(r: RecordingListItem, terms: (text: string) => StoreTerm[]): Clip {
+  const transcript = r.transcript ?? '';
+  return {
+    id: r.id,
+    promptId: r.promptId,
+    transcript,
+    split: r.split,
+    durationSec: r.durationS,
+    termIds: terms(transcript).map((t) => t.id),
+    source: r.source,
+    createdAt: r.createdAt,
+  };
+}
+
+const RUN_STATUS: Record<Run['status'], RunSummary['status']> = { queued: 'queued', running: 'running', succeeded: 'done', failed: 'failed', cancelled: 'cancelled' };
+
+function toRun(r: Run): RunSummary {
+  return { id: r.id, status: RUN_STATUS[r.status], startedAt: r.startedAt ?? r.createdAt, config: r.config as TuneConfig, error: r.error };
+}
+
 export function createHandlers(ctx: HandlerContext): Handlers {
   const { store } = ctx;
   const project = getOrCreateProject(store.db);
@@ -43,6 +70,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     const t = listTerms(store.db, project.id).find((x) => x.id === id);
     if (!t) throw new UserError('NOT_FOUND', `There is no term with id ${id}; it may have been removed in another window.`);
   };
+
+  const matcher = () => termMatcher(listTerms(store.db, project.id));
+  const clipById = (id: number): Clip => {
+    const r = listRecordings(store.db, project.id).find((x) => x.id === id);
+    if (!r) throw new UserError('NOT_FOUND', `There is no clip with id ${id}; it may have been deleted in another window.`);
+    return toClip(r, matcher());
+  };
+  const clipsChanged = () => ctx.emit('data.changed', { what: 'clips' });
 
   return {
     'app.info': () => ({ version, dataDir: store.dataDir, mode: ctx.mode }),
@@ -79,14 +114,69 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       ctx.emit('data.changed', { what: 'terms' });
     },
 
-    'script.get': () => notAvailable('The recording script', 4),
-    'clips.list': () => notAvailable('The clip list', 4),
-    'clips.save': () => notAvailable('Saving recordings', 4),
-    'clips.import': () => notAvailable('Importing audio files', 4),
-    'clips.update': () => notAvailable('Editing clips', 4),
-    'clips.remove': () => notAvailable('Removing clips', 4),
-    'clips.audio': () => notAvailable('Clip playback', 4),
-    'runs.list': () => notAvailable('The run history', 3),
+    'script.get': () => {
+      // Prompts come from the store's script generator (`vocab-tuner terms script`); coverage
+      // counts clips whose transcript contains the term, exactly spelled.
+      const terms = listTerms(store.db, project.id);
+      const match = termMatcher(terms);
+      const clips = listRecordings(store.db, project.id);
+      const prompts = listPrompts(store.db, project.id).map((p) => ({ id: p.id, text: p.text, termIds: p.termId === null ? [] : [p.termId], takes: p.takes }));
+      const coverage = terms.map((t) => ({
+        termId: t.id,
+        text: t.text,
+        prompts: prompts.filter((p) => p.termIds.includes(t.id)).length,
+        clips: clips.filter((c) => match(c.transcript ?? '').some((m) => m.id === t.id)).length,
+        goal: t.wantedClips,
+      }));
+      return { prompts, coverage };
+    },
+    'clips.list': (filter) => {
+      const match = matcher();
+      const rows = listRecordings(store.db, project.id, { search: filter.search, split: filter.split });
+      const clips = rows.map((r) => toClip(r, match));
+      return filter.termId === undefined ? clips : clips.filter((c) => c.termIds.includes(filter.termId!));
+    },
+    'clips.save': (input) => {
+      // The renderer sends the take at its capture rate; the one tested resampler makes it 16 kHz.
+      const samples = input.sampleRate === STORE_SAMPLE_RATE ? input.pcm : resample(input.pcm, input.sampleRate, STORE_SAMPLE_RATE);
+      const text = input.transcript.trim();
+      const prompt = input.promptId === null ? null : listPrompts(store.db, project.id).find((p) => p.id === input.promptId);
+      if (input.promptId !== null && !prompt) throw new UserError('NOT_FOUND', `There is no prompt with id ${input.promptId}; reload the script.`);
+      const rec = saveRecording(store, project.id, {
+        samples,
+        promptId: input.promptId,
+        transcript: text ? { text, source: prompt && prompt.text === text ? 'prompt' : 'typed' } : null,
+        source: 'recorded',
+      });
+      clipsChanged();
+      return clipById(rec.id);
+    },
+    'clips.import': async (input) => {
+      const samples = await decodeAudioBytes(input.bytes, input.name);
+      const text = input.transcript?.trim();
+      const rec = saveRecording(store, project.id, { samples, transcript: text ? { text, source: 'import' } : null, source: 'imported', sourceName: input.name });
+      clipsChanged();
+      return clipById(rec.id);
+    },
+    'clips.update': (id, patch) => {
+      clipById(id);
+      store.db.transaction(() => {
+        if (patch.transcript !== undefined) setTranscript(store.db, id, patch.transcript, 'typed');
+        if (patch.split !== undefined) setSplit(store.db, id, patch.split);
+      })();
+      clipsChanged();
+      return clipById(id);
+    },
+    'clips.remove': (id) => {
+      clipById(id);
+      deleteRecording(store, id);
+      clipsChanged();
+    },
+    'clips.audio': (id) => {
+      clipById(id);
+      return { sampleRate: STORE_SAMPLE_RATE, pcm: readRecordingSamples(store, getRecording(store.db, id)) };
+    },
+    'runs.list': () => listRuns(store.db, project.id).map(toRun),
     'tune.start': () => notAvailable('Tuning', 3),
     'tune.cancel': (jobId) => ctx.jobs.cancel(jobId),
     'compare.run': () => notAvailable('Comparing base and tuned models', 5),

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHandlers } from '../../../src-main/ipc/handlers.ts';
+import { dispatch } from '../../../src-main/ipc/dispatch.ts';
+import { JobHost } from '../../../src-main/jobs/host.ts';
+import { closeStore, openStore } from '../../../src-main/store/store.ts';
+import { encodeWavPcm16 } from '../../../src-main/audio/wav.ts';
+
+function tone(seconds: number, rate: number): Float32Array {
+  const x = new Float32Array(Math.round(seconds * rate));
+  for (let i = 0; i < x.length; i++) x[i] = 0.3 * Math.sin((2 * Math.PI * 330 * i) / rate);
+  return x;
+}
+
+test('handlers over a real store: terms, a 48 kHz take stored as 16 kHz, transcript edit, coverage, import, NOT_AVAILABLE', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vt-handlers-'));
+  const store = openStore(dir);
+  const events: string[] = [];
+  const h = createHandlers({ store, jobs: new JobHost(() => {}), mode: 'browser', emit: (e, p) => events.push(`${e}:${JSON.stringify(p)}`) });
+  try {
+    const cuda = await h['terms.add']({ text: 'CUDA', soundsLike: ['cooler'] });
+    const clip = await h['clips.save']({ promptId: null, transcript: 'I installed CUDA today', pcm: tone(1.5, 48000), sampleRate: 48000 });
+    assert.equal(clip.durationSec, 1.5);
+    assert.deepEqual(clip.termIds, [cuda.id]);
+    assert.equal(clip.source, 'recorded');
+    const audio = await h['clips.audio'](clip.id);
+    assert.equal(audio.sampleRate, 16000);
+    assert.equal(audio.pcm.length, 24000);
+    const edited = await h['clips.update'](clip.id, { transcript: 'I installed PyTorch today' });
+    assert.equal(edited.transcript, 'I installed PyTorch today');
+    assert.deepEqual(edited.termIds, []);
+    const script = await h['script.get']();
+    assert.deepEqual(script.coverage, [{ termId: cuda.id, text: 'CUDA', prompts: 0, clips: 0, goal: cuda.wantedClips }]);
+    const imported = await h['clips.import']({ name: 'x.wav', bytes: encodeWavPcm16(tone(0.5, 22050), 22050), transcript: 'CUDA again' });
+    assert.equal(imported.source, 'imported');
+    assert.equal((await h['clips.list']({ termId: cuda.id })).map((c) => c.id).join(), String(imported.id));
+    assert.equal((await h['clips.list']({ search: 'PyTorch' })).length, 1);
+    await h['clips.remove'](clip.id);
+    assert.equal((await h['clips.list']({})).length, 1);
+    const missing = await dispatch(h, 'clips.update', [clip.id, { transcript: 'x' }]);
+    assert.equal(!missing.ok && missing.error.code, 'NOT_FOUND');
+    const tune = await dispatch(h, 'tune.start', [null]);
+    assert.equal(!tune.ok && tune.error.code, 'NOT_AVAILABLE');
+    assert.match(!tune.ok ? tune.error.message : '', /issue #3/);
+    assert.ok(events.some((e) => e.startsWith('data.changed:{"what":"clips"}')));
+  } finally {
+    closeStore(store);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
