@@ -37,6 +37,9 @@ export interface BackendChoice {
 }
 
 const require = createRequire(import.meta.url);
+// tfjs-core's Node bundle registers no gradients; the @tensorflow/tfjs bundle registers all of them
+// in the global registry that every backend shares (its ESM files cannot be imported by Node).
+require('@tensorflow/tfjs');
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 interface GpuLike {
@@ -145,6 +148,8 @@ async function activate(name: BackendName): Promise<string | undefined> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '');
     wasm.setWasmPaths(dist.endsWith('/') ? dist : dist + '/');
+    const { registerWasmGradKernels } = await import('./wasm-grad-kernels.ts');
+    registerWasmGradKernels();
     return undefined;
   }
   return undefined;

@@ -78,8 +78,8 @@ export class LoraAdapter {
     mods.forEach(([name, [outDim, inDim]], i) => {
       // kaiming_uniform_(a=√5) on [r, in]: bound = √(6 / ((1 + 5)·fan_in)) = 1/√in.
       const bound = 1 / Math.sqrt(inDim);
-      const A = tf.variable(tf.randomUniform([config.rank, inDim], -bound, bound, 'float32', seed * 1000 + i + 1), true, `lora.${name}.A`);
-      const B = tf.variable(tf.zeros([outDim, config.rank]), true, `lora.${name}.B`);
+      const A = tf.variable(tf.randomUniform([config.rank, inDim], -bound, bound, 'float32', seed * 1000 + i + 1), true);
+      const B = tf.variable(tf.zeros([outDim, config.rank]), true);
       this.modules.set(name, { A, B });
     });
   }
@@ -96,7 +96,7 @@ export class LoraAdapter {
       if (!pair || s === 0) return y;
       return tf.tidy(() => {
         let xin = x;
-        if (this.training && this.config.dropout > 0) xin = tf.dropout(x, this.config.dropout, undefined, this.dropoutSeed++);
+        if (this.training && this.config.dropout > 0) xin = tf.dropout(x, this.config.dropout, undefined, this.dropoutSeed++) as tf.Tensor2D;
         const low = tf.matMul(xin, pair.A, false, true); // [N, r]
         return tf.add(y, tf.mul(tf.matMul(low, pair.B, false, true), s)) as tf.Tensor2D; // [N, out]
       });

@@ -1,0 +1,69 @@
+/**
+ * AdamW (Loshchilov & Hutter; torch.optim.AdamW defaults) with gradient clipping by global norm.
+ * Written out rather than tf.train.adam because (a) weight decay must be decoupled, and (b) the
+ * moments must be saved and restored exactly for crash-resume.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+
+export class AdamW {
+  step = 0;
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly params: Map<string, tf.Variable>,
+    readonly config: AdamWConfig = DEFAULT_ADAMW,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** Global L2 norm of the gradients (before clipping). */
+  static globalNorm(grads: Map<string, tf.Tensor>): number {
+    return tf.tidy(() => Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
+  }
+
+  /**
+   * Applies one update. Gradients are scaled by min(1, maxNorm / ‖g‖) first. Returns ‖g‖.
+   * `decay(name)` says whether weight decay applies (not to biases and LayerNorms, as is usual).
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number, maxNorm: number, decay: (name: string) => boolean): number {
+    const norm = AdamW.globalNorm(grads);
+    const clip = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+    this.step += 1;
+    const { beta1, beta2, eps, weightDecay } = this.config;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g0 = grads.get(name);
+        if (!g0) continue;
+        const g = clip === 1 ? g0 : tf.mul(g0, clip);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        let next: tf.Tensor = p;
+        if (weightDecay > 0 && decay(name)) next = tf.mul(next, 1 - lr * weightDecay);
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
+        p.assign(tf.sub(next, tf.mul(update, lr)));
+      }
+    });
+    return norm;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}
