@@ -11,6 +11,8 @@ const COMMANDS: Record<string, Command> = {
   transcribe: { summary: 'transcribe audio files with a Whisper model (optionally + adapter)', load: () => import('./transcribe.ts') },
   probe: { summary: 'teacher-forced token log-probabilities of a transcript', load: () => import('./probe.ts') },
   serve: { summary: 'serve the app to a browser on 127.0.0.1 (API over a token-guarded WebSocket)', load: () => import('./serve.ts') },
+  models: { summary: 'list, download (Hugging Face Hub), import and remove Whisper models', load: () => import('./models.ts') },
+  export: { summary: 'export a model for other tools (whisper.cpp ggml)', load: () => import('./export.ts') },
 };
 
 export function registerCommand(name: string, cmd: Command): void {
