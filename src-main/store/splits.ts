@@ -68,7 +68,12 @@ function targets(key: string, n: number, o: Required<SplitOptions>): Partial<Rec
 
 /** Assign every clip that has no split yet. Returns how many were assigned, per split. */
 export function assignSplits(db: Db, projectId: number, opts: SplitOptions = {}): SplitCounts {
-  const o: Required<SplitOptions> = { seed: 0, testFraction: 0.2, validationFraction: 0.1, generalFraction: 0.5, ...opts };
+  const o: Required<SplitOptions> = {
+    seed: opts.seed ?? 0,
+    testFraction: opts.testFraction ?? 0.2,
+    validationFraction: opts.validationFraction ?? 0.1,
+    generalFraction: opts.generalFraction ?? 0.5,
+  };
   const { rows, stratum } = strataOf(db, projectId);
   const groups = new Map<string, { have: Record<Split, number>; fresh: Row[] }>();
   rows.forEach((r, i) => {
