@@ -361,14 +361,17 @@ const DTYPE_RANK = new Map<string, number>(SAFETENSORS_DTYPES.map((d, i) => [d, 
  */
 export async function writeSafetensors(
   path: string,
-  tensors: Map<string, WritableTensor> | Record<string, WritableTensor>,
+  tensors: ReadonlyMap<string, WritableTensor | LoadedTensor> | Record<string, WritableTensor | LoadedTensor>,
   metadata: Record<string, string> = { format: 'pt' },
 ): Promise<void> {
-  const entries = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)).map(([name, t]) => ({
-    name,
-    ...t,
-    dtype: t.dtype ?? ('F32' as WritableDtype),
-  }));
+  const entries = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)).map(([name, t]) => {
+    // A LoadedTensor keeps its stored dtype, so read → write round-trips F32/F16/BF16 files.
+    const dtype = t.dtype ?? 'F32';
+    if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+      throw new Error(`tensor "${name}": writing ${dtype} is not supported (F32, F16 or BF16)`);
+    }
+    return { name, shape: t.shape, data: t.data, dtype: dtype as WritableDtype };
+  });
   entries.sort((a, b) => DTYPE_RANK.get(b.dtype)! - DTYPE_RANK.get(a.dtype)! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const header: Record<string, unknown> = {};
