@@ -1,16 +1,17 @@
 /**
  * One entry point for "give me this recording as Whisper input": any supported file → 16 kHz
  * mono Float32Array (samples nominally in [-1, 1]). The format is sniffed from the bytes, not the
- * file name, because users rename files. WAV is decoded here; other formats go through sox or
- * ffmpeg when installed (see external-decoder.ts).
+ * file name, because users rename files. WAV and FLAC are decoded in-process; other formats go
+ * through sox or ffmpeg when installed (see external-decoder.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../cli/errors.ts';
 import { SAMPLE_RATE } from './constants.ts';
 import { decodeWithTool } from './external-decoder.ts';
+import { decodeFlac } from './flac.ts';
 import { downmix, resample } from './resample.ts';
-import { decodeWav } from './wav.ts';
+import { decodeWav, type DecodedWav } from './wav.ts';
 
 export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg' | 'm4a' | 'aac' | 'webm' | 'aiff' | 'unknown';
 
@@ -41,9 +42,8 @@ export function sniffFormat(b: Uint8Array): AudioFormat {
   return 'unknown';
 }
 
-/** Turn a decoded WAV into Whisper input: mono by averaging, then resampled to 16 kHz. */
-function toWhisperInput(wavBytes: Uint8Array, name: string): Float32Array {
-  const { sampleRate, channels } = decodeWav(wavBytes, name);
+/** Turn decoded audio into Whisper input: mono by averaging, then resampled to 16 kHz. */
+function toWhisperInput({ sampleRate, channels }: DecodedWav): Float32Array {
   const mono = downmix(channels);
   return sampleRate === SAMPLE_RATE ? mono : resample(mono, sampleRate, SAMPLE_RATE);
 }
@@ -55,12 +55,13 @@ function toWhisperInput(wavBytes: Uint8Array, name: string): Float32Array {
  */
 export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise<Float32Array> {
   const format = sniffFormat(bytes);
-  if (format === 'wav') return toWhisperInput(bytes, name);
+  if (format === 'wav') return toWhisperInput(decodeWav(bytes, name));
+  if (format === 'flac') return toWhisperInput(decodeFlac(bytes, name));
   if (format === 'unknown') {
     const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, M4A/AAC, WebM, AIFF)';
     throw new UserError('AUDIO_FORMAT_UNSUPPORTED', `${name}: ${what}. Record or export the clip as WAV.`);
   }
-  return toWhisperInput(await decodeWithTool(bytes, format, name), name);
+  return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name));
 }
 
 /** Read and decode an audio file to 16 kHz mono float samples (see decodeAudioBytes). */

@@ -75,9 +75,16 @@ test('loadAudio reads a 16 kHz WAV sample-exactly and names missing files', { sk
   await rejects(loadAudio(refAudio), 'AUDIO_NOT_FOUND', /is a folder/);
 });
 
-test('the 44.1 kHz stereo FLAC decodes (via sox) to the same samples as the reference 16 kHz WAV', { skip: noRef || noSox }, async () => {
+test('the 44.1 kHz stereo FLAC decodes (in-process) to the same samples as the reference 16 kHz WAV', { skip: noRef }, async () => {
+  const saved = process.env.PATH;
+  process.env.PATH = ''; // prove no external tool is involved
+  let b: Float32Array;
+  try {
+    b = await loadAudio(path.join(refAudio, 'jfk.flac'));
+  } finally {
+    process.env.PATH = saved;
+  }
   const a = await loadAudio(path.join(refAudio, 'jfk-16k.wav'));
-  const b = await loadAudio(path.join(refAudio, 'jfk.flac'));
   assert.equal(b.length, a.length);
   let err = 0;
   let energy = 0;
@@ -102,7 +109,7 @@ test('compressed audio without sox or ffmpeg says what to install', async () => 
   const saved = process.env.PATH;
   process.env.PATH = '';
   try {
-    await rejects(decodeAudioBytes(Uint8Array.from([0x66, 0x4c, 0x61, 0x43, 0, 0, 0, 0x22]), 'a.flac'), 'AUDIO_FORMAT_UNSUPPORTED', /FLAC audio needs sox or ffmpeg.*Convert the file to WAV/);
+    await rejects(decodeAudioBytes(new TextEncoder().encode('OggS\0\x02 vorbis'), 'a.ogg'), 'AUDIO_FORMAT_UNSUPPORTED', /a\.ogg: OGG audio needs sox or ffmpeg.*Convert the file to WAV/);
     await rejects(decodeAudioBytes(new TextEncoder().encode('\0\0\0\x20ftypM4A '), 'voice.m4a'), 'AUDIO_FORMAT_UNSUPPORTED', /M4A audio needs ffmpeg/);
   } finally {
     process.env.PATH = saved;
@@ -112,9 +119,9 @@ test('compressed audio without sox or ffmpeg says what to install', async () => 
 test('a damaged compressed file reports the decoder tool failure', { skip: noSox }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vt-load-'));
   try {
-    const bad = path.join(dir, 'broken.flac');
-    writeFileSync(bad, Uint8Array.from([0x66, 0x4c, 0x61, 0x43, 1, 2, 3, 4, 5, 6, 7, 8]));
-    await rejects(loadAudio(bad), 'AUDIO_DECODE_FAILED', /broken\.flac: sox could not decode this FLAC file/);
+    const bad = path.join(dir, 'broken.ogg');
+    writeFileSync(bad, new TextEncoder().encode('OggS\0\x02 and then nothing sensible'));
+    await rejects(loadAudio(bad), 'AUDIO_DECODE_FAILED', /broken\.ogg: sox could not decode this OGG file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
