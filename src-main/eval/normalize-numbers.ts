@@ -92,6 +92,11 @@ function scaled(value: string | bigint, multiplier: bigint): bigint | null {
   return p % f.den === 0n ? p / f.den : null;
 }
 
+/** Python `str(value or "")`: 0 and "" are falsy there, so "zero" after 0 gives "0", not "00". */
+function pyOrEmpty(v: Value): string {
+  return v === null || v === 0n || v === '' ? '' : String(v);
+}
+
 function isNumeric(w: string | null): boolean {
   return w !== null && NUMERIC.test(w);
 }
@@ -144,7 +149,7 @@ export function processNumberWords(words: string[]): string[] {
       if (value !== null) out.push(output(value));
       out.push(output(current));
     } else if (ZEROS.has(current)) {
-      value = String(value ?? '') + '0';
+      value = pyOrEmpty(value) + '0';
     } else if (ONES.has(current)) {
       const ones = ONES.get(current)!;
       if (value === null) value = BigInt(ones);
@@ -249,14 +254,14 @@ export function processNumberWords(words: string[]): string[] {
         if (next !== null && (ONES.has(next) || ZEROS.has(next))) {
           const repeats = current === 'double' ? 2 : 3;
           const ones = ONES.get(next) ?? 0;
-          value = String(value ?? '') + String(ones).repeat(repeats);
+          value = pyOrEmpty(value) + String(ones).repeat(repeats);
           skip = true;
         } else {
           if (value !== null) out.push(output(value));
           out.push(output(current));
         }
       } else if (current === 'point') {
-        if ((next !== null && DECIMALS.has(next)) || nextIsNumeric) value = String(value ?? '') + '.';
+        if ((next !== null && DECIMALS.has(next)) || nextIsNumeric) value = pyOrEmpty(value) + '.';
       }
     }
   }

@@ -79,6 +79,8 @@ test('EnglishNumberNormalizer: "and" after a multiplier, ordinals, values beyond
   // "one" alone stays a word (postprocess writes 1 back as "one")
   assert.equal(normalizeNumbers('one'), 'one');
   assert.equal(normalizeNumbers('the cat sat'), 'the cat sat');
+  // upstream builds strings with `str(value or "")`, where 0 is falsy: "0 zero" → "0", not "00"
+  assert.equal(normalizeNumbers('0 zero'), '0');
 });
 
 test('EnglishTextNormalizer: upstream number cases through the full normaliser', { skip: noShared }, () => {
