@@ -13,7 +13,7 @@ import { decodeFlac } from './flac.ts';
 import { downmix, resample } from './resample.ts';
 import { decodeWav, type DecodedWav } from './wav.ts';
 
-export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg' | 'm4a' | 'aac' | 'webm' | 'aiff' | 'unknown';
+export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg' | 'opus' | 'm4a' | 'aac' | 'webm' | 'aiff' | 'unknown';
 
 function ascii(b: Uint8Array, at: number, len: number): string {
   return String.fromCharCode(...b.subarray(at, at + len));
@@ -25,7 +25,8 @@ export function sniffFormat(b: Uint8Array): AudioFormat {
   const head = ascii(b, 0, 4);
   if ((head === 'RIFF' || head === 'RIFX' || head === 'RF64') && ascii(b, 8, 4) === 'WAVE') return 'wav';
   if (head === 'fLaC') return 'flac';
-  if (head === 'OggS') return 'ogg';
+  // Ogg Opus (what browsers record) needs ffmpeg; sox's "ogg" reader is Vorbis only.
+  if (head === 'OggS') return ascii(b, 28, 8) === 'OpusHead' ? 'opus' : 'ogg';
   if (head === 'FORM' && (ascii(b, 8, 4) === 'AIFF' || ascii(b, 8, 4) === 'AIFC')) return 'aiff';
   if (ascii(b, 4, 4) === 'ftyp') return 'm4a';
   if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
@@ -58,7 +59,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise
   if (format === 'wav') return toWhisperInput(decodeWav(bytes, name));
   if (format === 'flac') return toWhisperInput(decodeFlac(bytes, name));
   if (format === 'unknown') {
-    const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, M4A/AAC, WebM, AIFF)';
+    const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, Opus, M4A/AAC, WebM, AIFF)';
     throw new UserError('AUDIO_FORMAT_UNSUPPORTED', `${name}: ${what}. Record or export the clip as WAV.`);
   }
   return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name));

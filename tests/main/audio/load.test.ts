@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +50,7 @@ test('sniffFormat recognises containers by their magic bytes', () => {
   assert.equal(sniffFormat(encodeWavPcm16(new Float32Array(4), 16000)), 'wav');
   assert.equal(sniffFormat(b('fLaC\0\0\0\x22')), 'flac');
   assert.equal(sniffFormat(b('OggS\0\x02')), 'ogg');
+  assert.equal(sniffFormat(b('OggS'.padEnd(28, '\0') + 'OpusHead')), 'opus');
   assert.equal(sniffFormat(b('\0\0\0\x20ftypM4A ')), 'm4a');
   assert.equal(sniffFormat(Uint8Array.from([0x1a, 0x45, 0xdf, 0xa3, 1])), 'webm');
   assert.equal(sniffFormat(Uint8Array.from([0xff, 0xfb, 0x90, 0x64])), 'mp3');
@@ -113,6 +115,29 @@ test('compressed audio without sox or ffmpeg says what to install', async () => 
     await rejects(decodeAudioBytes(new TextEncoder().encode('\0\0\0\x20ftypM4A '), 'voice.m4a'), 'AUDIO_FORMAT_UNSUPPORTED', /M4A audio needs ffmpeg/);
   } finally {
     process.env.PATH = saved;
+  }
+});
+
+test('MP3, Ogg Vorbis and AIFF made by sox load as 16 kHz mono', { skip: noSox }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vt-load-'));
+  try {
+    for (const ext of ['mp3', 'ogg', 'aiff']) {
+      const file = path.join(dir, `tone.${ext}`);
+      try {
+        execFileSync('sox', ['-V1', '-n', '-r', '44100', '-c', '2', file, 'synth', '0.5', 'sine', '440', 'vol', '0.5']);
+      } catch {
+        console.log(`this sox cannot write ${ext}; skipping that format`);
+        continue;
+      }
+      const x = await loadAudio(file);
+      // MP3 encoders add priming/padding, so only roughly 0.5 s.
+      assert.ok(Math.abs(x.length - 8000) < 2000, `${ext}: ${x.length} samples`);
+      let peak = 0;
+      for (let i = x.length >> 2; i < (3 * x.length) >> 2; i++) peak = Math.max(peak, Math.abs(x[i]));
+      assert.ok(Math.abs(peak - 0.5) < 0.05, `${ext}: peak ${peak}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
