@@ -76,6 +76,19 @@ test('renderReport: self-contained and escaped', () => {
   assert.ok(html.includes('Flagged'));
 });
 
+test('renderReport: a base-only comparison without terms or general clips', () => {
+  const base = scoreRun(specs[0], [{ id: 'a.wav', set: 'heldout', reference: '', hypothesis: 'thank you' }], (t) => t);
+  const html = renderReport({
+    version: 1, createdAt: '2026-01-02T03:04:05.000Z', dataset: { path: 'd', clips: 1, heldoutClips: 1, generalClips: 0 },
+    terms: [], models: [base], scorecard: [], guard: null, tradeOff: [], notes: [],
+  });
+  assert.ok(html.includes('<strong>Not run.</strong>'));
+  assert.ok(html.includes('empty reference'));
+  // empty reference + two inserted words → WER 200 % (jiwer >= 4.0)
+  assert.ok(html.includes('200.0 %'));
+  assert.ok(!html.includes('Term scorecard') && !html.includes('Trade-off'));
+});
+
 test('report opens offline in headless Chromium; screenshot saved', { skip: !existsSync(CHROMIUM) && `needs ${CHROMIUM} (apt-get install chromium)` }, async () => {
   const { chromium } = await import('playwright-core');
   const outDir = path.join(repoRoot, '.tmp', 'screenshots');
