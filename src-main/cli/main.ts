@@ -7,6 +7,8 @@ import { formatError } from './errors.ts';
 type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
+  data: { summary: 'import, export (Hugging Face audiofolder), stats and doctor for recordings', load: () => import('./data.ts') },
+  terms: { summary: 'vocabulary terms and their recording script', load: () => import('./terms.ts') },
   backends: { summary: 'list compute backends, which one is chosen and why', load: () => import('./backends.ts') },
   transcribe: { summary: 'transcribe audio files with a Whisper model (optionally + adapter)', load: () => import('./transcribe.ts') },
   probe: { summary: 'teacher-forced token log-probabilities of a transcript', load: () => import('./probe.ts') },
