@@ -31,7 +31,7 @@ export function allowedHost(host: string | undefined, port: number): boolean {
  * Content Security Policy for the renderer, in both Electron and the browser: only our own
  * scripts (no inline, no eval); styles from us plus inline <style> because wavesurfer.js puts one
  * in its shadow root (styles cannot run code, so this is the cheap exception); media from blobs
- * (recorded audio) and the WebSocket back to us.
+ *  (recorded audio; wavesurfer fetches the take's blob: URL) and the WebSocket back to us.
  */
 export function contentSecurityPolicy(connect: string[] = []): string {
   return [
@@ -41,7 +41,7 @@ export function contentSecurityPolicy(connect: string[] = []): string {
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",
     "font-src 'self'",
-    `connect-src 'self' ${connect.join(' ')}`.trim(),
+    `connect-src 'self' blob: ${connect.join(' ')}`.trim(),
     "worker-src 'self' blob:",
     "base-uri 'none'",
     "form-action 'none'",
