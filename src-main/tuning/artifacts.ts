@@ -1,0 +1,30 @@
+/**
+ * What a run leaves behind: a LoRA run writes a PEFT adapter (loads in Hugging Face PEFT
+ * unchanged); every other method writes a complete merged Hugging Face Whisper folder. Both forms
+ * are accepted by `--adapter` (see apply-adapter.ts). Also the per-module change report.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { WhisperDims } from '../whisper/config.ts';
+import type { WhisperModel } from '../whisper/model.ts';
+import { changeReport, loraChangeReport, type ModuleChange } from './change-report.ts';
+import { writeHfModel } from './merge.ts';
+import type { TrainableSet } from './methods.ts';
+import { writePeftAdapter } from './peft.ts';
+
+export async function exportRunArtifacts(dir: string, o: { modelDir: string; model: WhisperModel; set: TrainableSet; dims: WhisperDims }): Promise<void> {
+  if (o.set.lora) {
+    await writePeftAdapter(o.set.lora, dir, { baseModel: o.modelDir, dims: o.dims, overwrite: true });
+    return;
+  }
+  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, t] of o.model.weights.map) weights.set(name, { shape: [...t.shape], data: t.dataSync() as Float32Array });
+  await writeHfModel(o.modelDir, weights, dir, { overwrite: true });
+}
+
+/** Relative weight change per module group (for LoRA: of ΔW = scaling·B·A). */
+export function reportFor(model: WhisperModel, set: TrainableSet): ModuleChange[] {
+  if (set.lora) return loraChangeReport(model.weights.map, set.lora);
+  const base = new Map<string, tf.Tensor>(model.weights.map);
+  for (const [name, t] of set.base) base.set(name, t);
+  return changeReport(base, model.weights.map);
+}

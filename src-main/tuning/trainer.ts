@@ -1,0 +1,312 @@
+/**
+ * The training loop, one readable function (nanoGPT style). Everything a step uses — which clips,
+ * which augmentation variant, which dropout masks — is a pure function of (seed, step), so a run
+ * resumed from its last checkpoint after a crash ends with the same weights as one that never
+ * stopped.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { currentBackend } from '../compute/backend.ts';
+import { loadWhisper } from '../whisper/load.ts';
+import { readTrainingSet, type Clip } from './dataset.ts';
+import { DEFAULT_AUGMENT, seedOf, type AugmentConfig } from './augment.ts';
+import { FeatureCache } from './features.ts';
+import { collate, distillKl, makeExample, maskedCrossEntropy } from './loss.ts';
+import { DEFAULT_METHOD, DEFAULT_LR, TrainableSet, type MethodConfig } from './methods.ts';
+import { AdamW, DEFAULT_ADAMW } from './optimizer.ts';
+import { estimateFisher, ewcPenalty, l2sp, type Regularizer } from './regularizers.ts';
+import { getLr } from './schedule.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type CheckpointState, type EvalPoint } from './run-state.ts';
+import { validate } from './validate.ts';
+import { exportRunArtifacts } from './artifacts.ts';
+import { UserError } from '../cli/errors.ts';
+
+export interface TuneConfig {
+  method: MethodConfig;
+  lr: number;
+  schedule: 'linear' | 'cosine' | 'constant';
+  warmupSteps: number;
+  /** Optimizer steps; derived from `epochs` when absent. */
+  steps?: number;
+  epochs: number;
+  batchSize: number;
+  gradAccum: number;
+  maxGradNorm: number;
+  weightDecay: number;
+  regularizer: Regularizer;
+  regWeight: number;
+  seed: number;
+  augment: AugmentConfig;
+  evalEvery: number;
+  checkpointEvery: number;
+  /** Evaluations without a better score before stopping (0 = never stop early). */
+  patience: number;
+  /** Greedy-decode validation clips for term recall (slower, the honest metric). */
+  evalDecode: boolean;
+  /** General-set loss may rise at most this much (nats/token) for a checkpoint to be "best". */
+  guardMaxLossDrift: number;
+  terms: string[];
+  language?: string;
+}
+
+export function defaultConfig(method: MethodConfig = DEFAULT_METHOD): TuneConfig {
+  return {
+    method,
+    lr: DEFAULT_LR[method.method],
+    schedule: 'linear',
+    warmupSteps: 10,
+    epochs: 5,
+    batchSize: 8,
+    gradAccum: 1,
+    maxGradNorm: 1,
+    weightDecay: DEFAULT_ADAMW.weightDecay,
+    regularizer: method.method === 'lora' ? 'distill' : 'l2sp',
+    regWeight: method.method === 'lora' ? 0.5 : 0.01,
+    seed: 0,
+    augment: DEFAULT_AUGMENT,
+    evalEvery: 25,
+    checkpointEvery: 25,
+    patience: 0,
+    evalDecode: true,
+    guardMaxLossDrift: 0.1,
+    terms: [],
+  };
+}
+
+export type TuneEvent =
+  | { type: 'prepare'; stage: string; done: number; total: number }
+  | { type: 'start'; totalSteps: number; trainClips: number; validationClips: number; generalClips: number; trainable: number; encoderFrozen: boolean; resumedFrom: number | null; backend: string }
+  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; samplesPerSec: number; etaSec: number }
+  | ({ type: 'eval' } & EvalPoint)
+  | { type: 'checkpoint'; step: number }
+  | { type: 'done'; status: 'completed' | 'early-stopped'; steps: number; best: { step: number; score: number } | null; runDir: string }
+  | { type: 'cancelled'; step: number };
+
+export interface TuneOptions {
+  modelDir: string;
+  dataDir: string;
+  outDir: string;
+  config: TuneConfig;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: TuneEvent) => void;
+  /** Test hook: stop (as if killed) after this many steps of this process. */
+  stopAfterSteps?: number;
+}
+
+export async function tune(o: TuneOptions): Promise<{ runDir: string; status: string }> {
+  const c = o.config;
+  const runDir = resolve(o.outDir);
+  const emit = (e: TuneEvent) => o.onEvent?.(e);
+  if (existsSync(join(runDir, 'run.json')) && !o.resume) {
+    throw new UserError('RUN_EXISTS', `${runDir} already holds a run; pass --resume to continue it or choose another --out folder`);
+  }
+  if (o.resume && !hasCheckpoint(runDir)) throw new UserError('NO_CHECKPOINT', `${runDir} has no checkpoint to resume from`);
+  mkdirSync(runDir, { recursive: true });
+
+  // ---- model, data, what trains -------------------------------------------------------------
+  const { model, tokenizer: tok } = await loadWhisper(o.modelDir);
+  const data = await readTrainingSet(o.dataDir, (done, total) => emit({ type: 'prepare', stage: 'loading audio', done, total }));
+  const set = new TrainableSet(model, c.method, c.seed);
+  const feats = new FeatureCache(model, c.augment, c.seed, set.encoderFrozen);
+  const prefix = tok.sotSequence({ language: tok.isMultilingual ? (c.language ?? 'en') : undefined, task: 'transcribe', timestamps: false });
+  const encode = (clip: Clip) => makeExample(prefix, tok.encode(clip.text), tok.special.eot, model.dims.nTextCtx);
+  const examples = data.train.map(encode);
+  const perStep = c.batchSize * c.gradAccum;
+  const stepsPerEpoch = Math.max(1, Math.ceil(data.train.length / perStep));
+  const totalSteps = c.steps ?? stepsPerEpoch * c.epochs;
+  const opt = new AdamW(set.params, { ...DEFAULT_ADAMW, weightDecay: c.weightDecay });
+  const varKey = new Map([...set.params].map(([k, v]) => [v.name, k]));
+
+  /** The k-th example of the endless shuffled stream: (clip index, epoch). */
+  const orders = new Map<number, number[]>();
+  const exampleAt = (k: number) => {
+    const epoch = Math.floor(k / data.train.length);
+    let order = orders.get(epoch);
+    if (!order) {
+      order = data.train.map((_, i) => i);
+      const r = seedOf(c.seed, 'order', epoch);
+      let s = r;
+      for (let i = order.length - 1; i > 0; i--) {
+        s = seedOf(s, i);
+        const j = s % (i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      orders.set(epoch, order);
+    }
+    const idx = order[k % data.train.length];
+    const variant = c.augment.variants > 1 ? seedOf(c.seed, 'variant', epoch, idx) % c.augment.variants : 0;
+    return { idx, epoch, variant };
+  };
+
+  /** Host → device inputs of one micro-batch: padded tokens and (cached) encoder output or mel. */
+  const prepare = (items: { idx: number; variant: number }[]) => {
+    const clips = items.map((i) => data.train[i.idx]);
+    const b = collate(items.map((i) => examples[i.idx]), tok.special.eot);
+    const variants = items.map((i) => i.variant);
+    const audioIn = set.encoderFrozen ? feats.audioBatch(clips, variants) : feats.melBatch(clips, variants);
+    return { b, audioIn, dispose: () => tf.dispose([b.inputs, b.labels, audioIn]) };
+  };
+  type Prepared = ReturnType<typeof prepare>;
+  const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn));
+  /** The training objective: cross-entropy plus the chosen regulariser. */
+  const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null) => (): tf.Scalar => {
+    const logits = logitsOf(p);
+    let loss: tf.Tensor = maskedCrossEntropy(logits, p.b.labels);
+    if (c.regWeight > 0 && c.regularizer === 'distill' && baseLogits) loss = tf.add(loss, tf.mul(distillKl(logits, baseLogits, p.b.labels), c.regWeight));
+    if (c.regWeight > 0 && c.regularizer === 'l2sp') loss = tf.add(loss, tf.mul(l2sp(set), c.regWeight));
+    if (c.regWeight > 0 && c.regularizer === 'ewc' && fisher) loss = tf.add(loss, tf.mul(ewcPenalty(set, fisher), c.regWeight));
+    return loss as tf.Scalar;
+  };
+
+  // ---- EWC needs the base model's Fisher before any update -------------------------------------
+  let fisher: Map<string, tf.Tensor> | null = null;
+  if (c.regularizer === 'ewc' && c.regWeight > 0) {
+    const names = set.lora ? [...set.lora.modules.keys()].map((m) => `${m}.weight`) : [...set.params.keys()];
+    const nb = Math.min(8, Math.ceil(data.train.length / c.batchSize));
+    fisher = set.withBase(() =>
+      estimateFisher(model.weights.map, names, nb, (i) => {
+        const p = prepare(Array.from({ length: c.batchSize }, (_, j) => ({ idx: (i * c.batchSize + j) % data.train.length, variant: 0 })));
+        const loss = tf.tidy(() => maskedCrossEntropy(logitsOf(p), p.b.labels));
+        p.dispose();
+        return loss;
+      }),
+    );
+  }
+
+  // ---- state: fresh or resumed ------------------------------------------------------------------
+  let state: CheckpointState = { step: 0, optimizerStep: 0, history: [], evals: [], best: null, badEvals: 0, elapsedSec: 0 };
+  let resumedFrom: number | null = null;
+  if (o.resume) {
+    state = await loadCheckpoint(runDir, set.params, opt);
+    resumedFrom = state.step;
+  }
+  const baseGeneral = data.general.length ? set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }).valLoss) : null;
+  const runInfo = {
+    version: 1,
+    model: resolve(o.modelDir),
+    data: resolve(o.dataDir),
+    config: c,
+    backend: currentBackend(),
+    trainable: [...set.params.values()].reduce((s, v) => s + v.size, 0),
+    encoderFrozen: set.encoderFrozen,
+    clips: { train: data.train.length, validation: data.validation.length, general: data.general.length },
+    notes: data.notes,
+    totalSteps,
+  };
+  const writeRun = (status: string, extra: object = {}) =>
+    writeJsonAtomic(join(runDir, 'run.json'), { ...runInfo, status, step: state.step, history: state.history, evals: state.evals, best: state.best, timings: { elapsedSec: state.elapsedSec, encoderCache: { entries: feats.size, hits: feats.hits, misses: feats.misses } }, ...extra });
+  writeRun('running');
+  emit({ type: 'start', totalSteps, trainClips: data.train.length, validationClips: data.validation.length, generalClips: data.general.length, trainable: runInfo.trainable, encoderFrozen: set.encoderFrozen, resumedFrom, backend: runInfo.backend });
+
+  const evaluate = async (step: number) => {
+    if (set.lora) set.lora.training = false;
+    const v = validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language });
+    const drift = v.generalLoss !== null && baseGeneral !== null ? v.generalLoss - baseGeneral : null;
+    const guardOk = drift === null || drift <= c.guardMaxLossDrift;
+    // Score: term recall first, term log-prob second; without terms, the negative validation loss.
+    const score = v.termRecall !== null ? v.termRecall * 100 + (v.termLogprob ?? 0) / 100 : v.termLogprob !== null ? v.termLogprob : -v.valLoss;
+    const point: EvalPoint = { step, valLoss: v.valLoss, termLogprob: v.termLogprob, termRecall: v.termRecall, generalLossDrift: drift, score, guardOk };
+    state.evals.push(point);
+    emit({ type: 'eval', ...point });
+    if (guardOk && (state.best === null || score > state.best.score)) {
+      state.best = { step, score };
+      state.badEvals = 0;
+      await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
+    } else state.badEvals++;
+  };
+
+  // ---- the loop ---------------------------------------------------------------------------------
+  const t0 = Date.now() - state.elapsedSec * 1000;
+  let stepsThisProcess = 0;
+  let status: 'completed' | 'early-stopped' | 'cancelled' | 'stopped' = 'completed';
+  try {
+    if (state.step === 0 && data.validation.length > 0) await evaluate(0);
+    while (state.step < totalSteps) {
+      if (o.signal?.aborted) {
+        status = 'cancelled';
+        break;
+      }
+      if (o.stopAfterSteps !== undefined && stepsThisProcess >= o.stopAfterSteps) {
+        status = 'stopped';
+        break;
+      }
+      const step = state.step;
+      const lr = getLr(step, { lr: c.lr, warmup: c.warmupSteps, total: totalSteps, kind: c.schedule, minLr: 0 });
+      if (set.lora) {
+        set.lora.training = true;
+        set.lora.setDropoutSeed(seedOf(c.seed, 'dropout', step));
+      }
+      const stepStart = Date.now();
+      const grads = new Map<string, tf.Tensor>();
+      let lossSum = 0;
+      let labelled = 0;
+      let epoch = 0;
+      for (let a = 0; a < c.gradAccum; a++) {
+        const items = Array.from({ length: c.batchSize }, (_, j) => exampleAt((step * c.gradAccum + a) * c.batchSize + j));
+        epoch = items[0].epoch;
+        const p = prepare(items);
+        // Distillation targets: the base model on the same inputs, outside the gradient tape.
+        const baseLogits = c.regularizer === 'distill' && c.regWeight > 0 ? set.withBase(() => tf.tidy(() => logitsOf(p))) : null;
+        const { value, grads: g } = tf.variableGrads(objective(p, baseLogits, fisher), [...set.params.values()]);
+        const weight = p.b.count;
+        lossSum += value.dataSync()[0] * weight;
+        labelled += weight;
+        for (const [vn, gt] of Object.entries(g)) {
+          const key = varKey.get(vn)!;
+          const prev = grads.get(key);
+          grads.set(key, tf.tidy(() => (prev ? tf.add(prev, tf.mul(gt, weight)) : tf.mul(gt, weight))));
+          prev?.dispose();
+        }
+        tf.dispose([value, ...Object.values(g)]);
+        p.dispose();
+        baseLogits?.dispose();
+      }
+      for (const [k, g] of grads) {
+        grads.set(k, tf.tidy(() => tf.div(g, labelled)));
+        g.dispose();
+      }
+      const gradNorm = opt.apply(grads, lr, c.maxGradNorm, (n) => set.decays(n));
+      tf.dispose([...grads.values()]);
+      state.step = step + 1;
+      stepsThisProcess++;
+      const sec = (Date.now() - stepStart) / 1000;
+      const samplesPerSec = perStep / Math.max(sec, 1e-6);
+      state.elapsedSec = (Date.now() - t0) / 1000;
+      const loss = lossSum / labelled;
+      state.history.push({ step: state.step, epoch, loss, lr, gradNorm, samplesPerSec });
+      const etaSec = (state.elapsedSec / Math.max(1, state.step - (resumedFrom ?? 0))) * (totalSteps - state.step);
+      emit({ type: 'step', step: state.step, totalSteps, epoch, loss, lr, gradNorm, samplesPerSec, etaSec });
+      if (data.validation.length > 0 && (state.step % c.evalEvery === 0 || state.step === totalSteps)) {
+        await evaluate(state.step);
+        if (c.patience > 0 && state.badEvals >= c.patience) status = 'early-stopped';
+      }
+      if (state.step % c.checkpointEvery === 0 || state.step === totalSteps || status === 'early-stopped') {
+        await saveCheckpoint(runDir, set.params, opt, state);
+        writeRun('running');
+        emit({ type: 'checkpoint', step: state.step });
+      }
+      if (status === 'early-stopped') break;
+    }
+    if (status === 'completed' || status === 'early-stopped') {
+      await exportRunArtifacts(join(runDir, 'adapter'), { modelDir: o.modelDir, model, set, dims: model.dims });
+      if (!state.best) {
+        state.best = { step: state.step, score: NaN };
+        await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
+      }
+      const { reportFor } = await import('./artifacts.ts');
+      writeRun(status, { changeReport: reportFor(model, set) });
+      emit({ type: 'done', status, steps: state.step, best: state.best, runDir });
+    } else if (status === 'cancelled') {
+      writeRun('cancelled');
+      emit({ type: 'cancelled', step: state.step });
+    } else writeRun('interrupted');
+  } finally {
+    if (fisher) tf.dispose([...fisher.values()]);
+    opt.dispose();
+    set.dispose();
+    model.dispose();
+  }
+  return { runDir, status };
+}
