@@ -238,7 +238,9 @@ export function decodeFlac(bytes: Uint8Array, name = 'audio.flac'): DecodedWav {
   if (info.sampleRate === 0) fail('the FLAC header gives a sample rate of 0 Hz; the file is damaged.');
 
   // Samples per channel, grown as frames arrive (the total in STREAMINFO may be 0 = unknown).
-  let cap = info.totalSamples > 0 ? info.totalSamples : 1 << 16;
+  // Start from the header's total but not beyond 4 M samples: a damaged header must not make us
+  // allocate gigabytes before the first frame is even read.
+  let cap = info.totalSamples > 0 ? Math.min(info.totalSamples, 1 << 22) : 1 << 16;
   let chans = Array.from({ length: info.channels }, () => new Float32Array(cap));
   let n = 0;
   let frameNo = 0;

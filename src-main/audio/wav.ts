@@ -140,7 +140,8 @@ export function decodeWav(bytes: Uint8Array, name = 'audio'): DecodedWav {
 
 /**
  * Encode mono samples as a canonical 44-byte-header 16-bit PCM WAV. Samples are clipped to
- * [-1, 1] and rounded to the nearest step (x·32767), so decode∘encode is within 1/32767.
+ * [-1, 1] and rounded to the nearest step of 1/32768 (the decoder's scale; +1.0 clips to 32767),
+ * so re-encoding decoded PCM16 — e.g. after trimming a recording — is bit-exact.
  */
 export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8Array {
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`encodeWavPcm16: bad sample rate ${sampleRate}`);
@@ -166,8 +167,8 @@ export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8
   for (let i = 0; i < samples.length; i++) {
     const x = samples[i];
     // NaN maps to silence rather than to an arbitrary full-scale click.
-    const c = x > 1 ? 1 : x < -1 ? -1 : x === x ? x : 0;
-    v.setInt16(44 + 2 * i, Math.round(c * 32767), true);
+    const q = x === x ? Math.round(x * 32768) : 0;
+    v.setInt16(44 + 2 * i, q > 32767 ? 32767 : q < -32768 ? -32768 : q, true);
   }
   return out;
 }

@@ -76,8 +76,22 @@ test('encodeWavPcm16 writes a canonical 44-byte header and round-trips within on
   assert.equal(channels.length, 1);
   const y = channels[0];
   const clipped = x.map((s) => Math.max(-1, Math.min(1, s)));
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(y[i] - clipped[i]) <= 1 / 32767 + 1e-7, `sample ${i}: ${y[i]} vs ${clipped[i]}`);
-  assert.equal(new DataView(bytes.buffer).getInt16(44 + 2 * 5, true), 32767, 'values above 1 clip to full scale');
+  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(y[i] - clipped[i]) <= 1 / 32768 + 1e-7, `sample ${i}: ${y[i]} vs ${clipped[i]}`);
+  const dv = new DataView(bytes.buffer);
+  assert.equal(dv.getInt16(44 + 2 * 5, true), 32767, 'values above 1 clip to full scale');
+  assert.equal(dv.getInt16(44 + 2 * 6, true), -32768, 'values below -1 clip to full scale');
+  assert.equal(dv.getInt16(44 + 2 * 1, true), 16384);
+});
+
+test('decode → encode of PCM16 is bit-exact (trimming a recording does not alter it)', () => {
+  const ints = Int16Array.from([-32768, -32767, -12345, -1, 0, 1, 2, 12345, 32766, 32767]);
+  const wav = new Uint8Array(44 + ints.length * 2);
+  wav.set(encodeWavPcm16(new Float32Array(0), 22050));
+  new DataView(wav.buffer).setUint32(40, ints.length * 2, true);
+  wav.set(new Uint8Array(ints.buffer), 44);
+  const again = encodeWavPcm16(decodeWav(wav).channels[0], 22050);
+  assert.deepEqual(new Int16Array(again.buffer.slice(44)), ints);
+  assert.equal(new DataView(again.buffer).getUint32(24, true), 22050);
 });
 
 test('decodes 8-bit unsigned, 24-bit and 32-bit integer PCM', () => {
