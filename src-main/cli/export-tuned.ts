@@ -1,0 +1,100 @@
+/**
+ * The tuned-model branches of `vocab-tuner export` (the table lives in export.ts):
+ *   --format hf    --model BASE --adapter DIR [--adapter-scale S] --out DIR
+ *                  a complete Hugging Face Whisper folder with the adapter merged in
+ *                  (W + S·scaling·B·A for a LoRA adapter; W + S·(W_tuned − W) for a full model);
+ *   --format peft  --model BASE --adapter DIR [--adapter-scale S] --out DIR
+ *                  the LoRA adapter re-validated against BASE and written in PEFT's layout
+ *                  (B multiplied by S), so PEFT's from_pretrained loads it unchanged.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../whisper/checkpoint.ts';
+import type { WritableDtype } from '../whisper/safetensors.ts';
+import { adapterKind, notAnAdapter } from '../tuning/apply-adapter.ts';
+import { blendWeights, mergeLora, writeHfModel } from '../tuning/merge.ts';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter, writePeftPairs } from '../tuning/peft.ts';
+import { parseScale } from './model-args.ts';
+import { UserError } from './errors.ts';
+
+export interface ExportTunedArgs {
+  /** The base model folder the adapter was trained from. */
+  modelDir: string;
+  adapter?: string;
+  out: string;
+  /** --adapter-scale as typed (default 1). */
+  adapterScale?: string;
+  /** Stored dtype for --format hf (F32 default). */
+  dtype?: WritableDtype;
+}
+
+/** A Hub id for PEFT's base_model_name_or_path when the folder tells us one, else the folder. */
+export async function baseModelName(modelDir: string): Promise<string> {
+  const cache = /models--([^/\\]+?)--([^/\\]+)[/\\]snapshots[/\\]/.exec(modelDir);
+  if (cache) return `${cache[1]}/${cache[2]}`;
+  try {
+    const cfg = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as { _name_or_path?: unknown };
+    if (typeof cfg._name_or_path === 'string' && /^[\w.-]+\/[\w.-]+$/.test(cfg._name_or_path)) return cfg._name_or_path;
+  } catch {
+    // loadCheckpoint reports a broken config with the file named; here the folder path will do.
+  }
+  return modelDir;
+}
+
+async function folderBytes(dir: string, files: string[]): Promise<number> {
+  let n = 0;
+  for (const f of files) n += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
+  return n;
+}
+
+function needAdapter(a: ExportTunedArgs, format: string): string {
+  if (!a.adapter) throw new UserError('MISSING_ARGUMENT', `--format ${format} needs --adapter DIR (a LoRA adapter or a tuned model folder from a tuning run)`);
+  return a.adapter;
+}
+
+/** --format hf: the merged model as a complete HF Whisper folder. */
+export async function exportHf(a: ExportTunedArgs): Promise<Record<string, unknown>> {
+  const adapter = needAdapter(a, 'hf');
+  const scale = parseScale(a.adapterScale);
+  const kind = await adapterKind(adapter);
+  if (!kind) throw notAnAdapter(adapter);
+  const base = await loadCheckpoint(a.modelDir);
+  let weights;
+  if (kind === 'peft') {
+    const peft = await readPeftAdapter(adapter, base.dims);
+    weights = mergeLora(base.weights, peft.pairs, peft.scaling, scale);
+  } else {
+    const tuned = await loadCheckpoint(adapter);
+    weights = blendWeights(base.weights, tuned.weights, scale);
+  }
+  await writeHfModel(a.modelDir, weights, a.out, { dtype: a.dtype });
+  return { out: a.out, adapter, adapter_kind: kind, adapter_scale: scale, bytes: await folderBytes(a.out, ['model.safetensors']) };
+}
+
+/** --format peft: the LoRA adapter, validated against the base and normalised to PEFT's layout. */
+export async function exportPeft(a: ExportTunedArgs): Promise<Record<string, unknown>> {
+  const adapter = needAdapter(a, 'peft');
+  const scale = parseScale(a.adapterScale);
+  const kind = await adapterKind(adapter);
+  if (kind === 'merged') {
+    throw new UserError(
+      'ADAPTER_NOT_LORA',
+      `${adapter} is a full model, not a LoRA adapter: PEFT needs the adapter of a LoRA run (tune --method lora). Use --format hf to export this model.`,
+    );
+  }
+  if (!kind) throw notAnAdapter(adapter);
+  const base = await loadCheckpoint(a.modelDir);
+  const peft = await readPeftAdapter(adapter, base.dims);
+  const scalings = new Set([...peft.pairs.values()].map((p) => p.scaling));
+  const ranks = new Set([...peft.pairs.values()].map((p) => p.A.shape[0]));
+  if (scalings.size > 1 || ranks.size > 1) {
+    throw new UserError('EXPORT_UNSUPPORTED', `${adapter} uses per-module ranks or alphas (rank_pattern / alpha_pattern); copy that folder as it is instead of re-exporting it.`);
+  }
+  const dropout = typeof peft.config.lora_dropout === 'number' ? peft.config.lora_dropout : 0;
+  await writePeftPairs(peft.pairs, { rank: peft.rank, alpha: peft.alpha, dropout, useRslora: peft.useRslora, dims: base.dims }, a.out, {
+    // A Hub id for --model beats whatever the adapter recorded (often a local path on another machine).
+    baseModel: await baseModelName(a.modelDir).then((n) => (n !== a.modelDir ? n : (peft.baseModel ?? n))),
+    scale,
+  });
+  return { out: a.out, adapter, adapter_scale: scale, modules: peft.pairs.size, rank: peft.rank, bytes: await folderBytes(a.out, [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) };
+}
