@@ -3,13 +3,15 @@
  * `vocab-tuner data export` writes) and the vocabulary terms file.
  *
  * Audiofolder layout: `metadata.csv` or `metadata.jsonl` at the root with `file_name`,
- * `transcription` (or `text` / `sentence`) and an optional `split` column; or one sub-folder per
- * split (`test/metadata.csv`, …) whose name is the split. Splits follow the store: train /
- * validation / test / general. Which split feeds which evaluation set:
- * - `general` → the general set (the forgetting guard);
- * - `test` → held-out; `validation` too when there is no test clip (noted);
- * - `train` → skipped: a model cannot be judged on what it trained on;
- * - no split column at all → every clip is held-out (a plain evaluation set).
+ * `transcription` (or `text` / `sentence`) and optional `split` and `subset` columns; or one
+ * sub-folder per split (`test/metadata.csv`, …) whose name is the split. The store's export
+ * (src-main/store/export.ts) writes train/ validation/ test/ folders and keeps the forgetting-guard
+ * clips in test/ with `subset = general`, because `datasets` drops unknown split folders.
+ * Which clip feeds which evaluation set:
+ * - split `train` → skipped: a model cannot be judged on what it trained on;
+ * - split `general`, or `subset = general` in a held-out split → the general set (the guard);
+ * - split `test` → held-out; `validation` too when no test clip carries terms (noted);
+ * - no split column at all → held-out (a plain evaluation set), or general by `subset`.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +31,7 @@ export type EvalClip = {
 
 export type EvalSet = { root: string; clips: EvalClip[]; notes: string[] };
 
-type Row = { file_name: string; text: string; split: string | null };
+type Row = { file_name: string; text: string; split: string | null; general: boolean };
 
 const TEXT_COLUMNS = ['transcription', 'text', 'sentence'];
 
@@ -92,7 +94,8 @@ function readMetadata(dir: string, root: string): Row[] | null {
     if (typeof file !== 'string' || !file) fail(root, `has a row without file_name (row ${i + 1} of ${dir})`);
     if (!textKey) fail(root, `has no ${TEXT_COLUMNS.join(' / ')} for ${file}`);
     const split = typeof r.split === 'string' && r.split.trim() ? r.split.trim() : null;
-    return { file_name: path.join(path.relative(root, dir), file), text: r[textKey] as string, split };
+    const general = split === 'general' || (typeof r.subset === 'string' && r.subset.trim() === 'general');
+    return { file_name: path.join(path.relative(root, dir), file), text: r[textKey] as string, split, general };
   });
 }
 
@@ -115,15 +118,16 @@ export function readEvalSet(root: string): EvalSet {
   }
   const notes: string[] = [];
   const hasSplits = rows.some((r) => r.split !== null);
-  const hasTest = rows.some((r) => r.split === 'test');
-  const heldout = new Set(hasTest ? ['test'] : ['test', 'validation']);
+  const hasTest = rows.some((r) => r.split === 'test' && !r.general);
+  const heldout = new Set(hasTest ? ['test', 'general'] : ['test', 'validation', 'general']);
   if (hasSplits && !hasTest && rows.some((r) => r.split === 'validation')) {
-    notes.push('No test clips: the validation clips were used as the held-out set.');
+    notes.push('No held-out term clips in test: the validation clips were used as the held-out set.');
   }
   const clips: EvalClip[] = [];
   const skipped = new Map<string, number>();
   for (const r of rows) {
-    const set: ClipSet | null = !hasSplits ? 'heldout' : r.split === 'general' ? 'general' : r.split && heldout.has(r.split) ? 'heldout' : null;
+    const scored = !hasSplits || (r.split !== null && heldout.has(r.split));
+    const set: ClipSet | null = !scored ? null : r.general ? 'general' : 'heldout';
     if (!set) {
       skipped.set(r.split ?? '(none)', (skipped.get(r.split ?? '(none)') ?? 0) + 1);
       continue;

@@ -78,6 +78,33 @@ test('readEvalSet: CSV with quotes, split rules, terms file', () => {
   }
 });
 
+test('readEvalSet: the store export layout (split folders, guard clips in test/ with subset=general)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vt-export-'));
+  try {
+    const files: Record<string, string[][]> = {
+      train: [['clip-000001.wav', 'PyTorch is great.', 'vocabulary', 'PyTorch'], ['clip-000002.wav', 'Nice day.', 'general', '']],
+      validation: [['clip-000003.wav', 'CUDA again.', 'vocabulary', 'CUDA']],
+      test: [['clip-000004.wav', 'I like PyTorch.', 'vocabulary', 'PyTorch'], ['clip-000005.wav', 'Pass the salt.', 'general', '']],
+    };
+    for (const [split, rows] of Object.entries(files)) {
+      mkdirSync(path.join(dir, split));
+      for (const [f] of rows) writeFileSync(path.join(dir, split, f), silentWav());
+      writeFileSync(path.join(dir, split, 'metadata.csv'), ['file_name,transcription,subset,terms', ...rows.map((r) => r.join(','))].join('\n') + '\n');
+    }
+    const set = readEvalSet(dir);
+    assert.deepEqual(set.clips.map((c) => [c.id, c.set, c.split]), [['test/clip-000004.wav', 'heldout', 'test'], ['test/clip-000005.wav', 'general', 'test']]);
+    assert.deepEqual(set.notes, ['2 clip(s) in split "train" were not scored (not a held-out split).', '1 clip(s) in split "validation" were not scored (not a held-out split).']);
+    // without term clips in test/, validation becomes the held-out set
+    rmSync(path.join(dir, 'test', 'clip-000004.wav'));
+    writeFileSync(path.join(dir, 'test', 'metadata.csv'), 'file_name,transcription,subset,terms\nclip-000005.wav,Pass the salt.,general,\n');
+    const v = readEvalSet(dir);
+    assert.deepEqual(v.clips.map((c) => [c.id, c.set]), [['test/clip-000005.wav', 'general'], ['validation/clip-000003.wav', 'heldout']]);
+    assert.equal(v.notes[0], 'No held-out term clips in test: the validation clips were used as the held-out set.');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('runComparison: grid, scorecard, forgetting guard and trade-off curve', async () => {
   const dir = makeDataset();
   try {
