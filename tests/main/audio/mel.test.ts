@@ -31,6 +31,7 @@ test('mel filters computed from the Slaney formula match librosa/whisper', { ski
     const f = melFilters(n);
     assert.equal(f.length, n * 201);
     const d = maxAbsDiff(f, readF32(`filters-${n}.f32`));
+    console.log(`filters-${n}: max |diff| ${d.toExponential(2)}`);
     assert.ok(d < 1e-6, `filters-${n}: max diff ${d}`);
   }
 });
@@ -54,6 +55,7 @@ test('log-mel of the padded 30 s jfk clip matches whisper (80 and 128 bins)', { 
     assert.equal(mel.nMels, n);
     assert.equal(mel.nFrames, N_FRAMES);
     const d = maxAbsDiff(mel.data, readF32(`jfk-30s-${n}.f32`));
+    console.log(`jfk-30s-${n}: max |diff| vs whisper ${d.toExponential(2)}`);
     assert.ok(d < 1e-4, `jfk-30s-${n}: max diff ${d}`);
   }
 });
@@ -62,6 +64,7 @@ test('log-mel of the unpadded clip matches whisper (clamp over the clip itself)'
   const mel = logMelSpectrogram(jfk(), 80);
   assert.equal(mel.nFrames, 1100);
   const d = maxAbsDiff(mel.data, readF32('jfk-unpadded-80.f32'));
+  console.log(`jfk-unpadded-80: max |diff| vs whisper ${d.toExponential(2)}`);
   assert.ok(d < 1e-4, `jfk-unpadded-80: max diff ${d}`);
 });
 
