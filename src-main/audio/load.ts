@@ -65,7 +65,10 @@ export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise
   return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name));
 }
 
-/** Read and decode an audio file to 16 kHz mono float samples (see decodeAudioBytes). */
+/**
+ * Read and decode an audio file to 16 kHz mono float samples (see decodeAudioBytes). Adds
+ * AUDIO_NOT_FOUND (missing path or a folder) and AUDIO_UNREADABLE (e.g. permissions).
+ */
 export async function loadAudio(file: string): Promise<Float32Array> {
   let bytes: Uint8Array;
   try {
@@ -74,7 +77,7 @@ export async function loadAudio(file: string): Promise<Float32Array> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError('AUDIO_NOT_FOUND', `${file}: no such audio file; check the path.`);
     if (code === 'EISDIR') throw new UserError('AUDIO_NOT_FOUND', `${file} is a folder, not an audio file.`);
-    throw new UserError('AUDIO_NOT_FOUND', `${file}: cannot read the file (${code ?? String(e)}).`);
+    throw new UserError('AUDIO_UNREADABLE', `${file}: cannot read the file (${code ?? String(e)}); check its permissions.`);
   }
   return decodeAudioBytes(bytes, path.basename(file));
 }
