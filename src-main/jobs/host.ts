@@ -10,6 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Events, IpcError, JobKind } from '../ipc/contract.ts';
 import type { FromJob, ToJob } from './protocol.ts';
@@ -50,6 +51,13 @@ export class JobHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
+    // Below-normal priority: on a machine with few cores the job yields the CPU to the process
+    // that serves the window, which is what keeps the UI responsive while training saturates cores.
+    try {
+      if (child.pid) os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+    } catch {
+      /* not permitted on some systems; the job still runs, just at normal priority */
+    }
     const startedAt = Date.now();
     let outcome: JobOutcome | null = null;
     const finished = new Promise<JobOutcome>((resolve) => {
