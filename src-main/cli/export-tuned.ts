@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../whisper/checkpoint.ts';
 import type { WritableDtype } from '../whisper/safetensors.ts';
-import { adapterKind, notAnAdapter } from '../tuning/apply-adapter.ts';
+import { notAnAdapter, resolveAdapterDir, type AdapterKind } from '../tuning/apply-adapter.ts';
 import { blendWeights, mergeLora, writeHfModel } from '../tuning/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter, writePeftPairs } from '../tuning/peft.ts';
 import { parseScale } from './model-args.ts';
@@ -47,17 +47,18 @@ async function folderBytes(dir: string, files: string[]): Promise<number> {
   return n;
 }
 
-function needAdapter(a: ExportTunedArgs, format: string): string {
-  if (!a.adapter) throw new UserError('MISSING_ARGUMENT', `--format ${format} needs --adapter DIR (a LoRA adapter or a tuned model folder from a tuning run)`);
-  return a.adapter;
+/** --adapter resolved to the folder holding the adapter (a run folder → its best checkpoint). */
+async function needAdapter(a: ExportTunedArgs, format: string): Promise<{ dir: string; kind: AdapterKind }> {
+  if (!a.adapter) throw new UserError('MISSING_ARGUMENT', `--format ${format} needs --adapter DIR (a LoRA adapter, a tuned model folder or a tuning run folder)`);
+  const found = await resolveAdapterDir(a.adapter);
+  if (!found) throw notAnAdapter(a.adapter);
+  return found;
 }
 
 /** --format hf: the merged model as a complete HF Whisper folder. */
 export async function exportHf(a: ExportTunedArgs): Promise<Record<string, unknown>> {
-  const adapter = needAdapter(a, 'hf');
   const scale = parseScale(a.adapterScale);
-  const kind = await adapterKind(adapter);
-  if (!kind) throw notAnAdapter(adapter);
+  const { dir: adapter, kind } = await needAdapter(a, 'hf');
   const base = await loadCheckpoint(a.modelDir);
   let weights;
   if (kind === 'peft') {
@@ -73,16 +74,14 @@ export async function exportHf(a: ExportTunedArgs): Promise<Record<string, unkno
 
 /** --format peft: the LoRA adapter, validated against the base and normalised to PEFT's layout. */
 export async function exportPeft(a: ExportTunedArgs): Promise<Record<string, unknown>> {
-  const adapter = needAdapter(a, 'peft');
   const scale = parseScale(a.adapterScale);
-  const kind = await adapterKind(adapter);
+  const { dir: adapter, kind } = await needAdapter(a, 'peft');
   if (kind === 'merged') {
     throw new UserError(
       'ADAPTER_NOT_LORA',
       `${adapter} is a full model, not a LoRA adapter: PEFT needs the adapter of a LoRA run (tune --method lora). Use --format hf to export this model.`,
     );
   }
-  if (!kind) throw notAnAdapter(adapter);
   const base = await loadCheckpoint(a.modelDir);
   const peft = await readPeftAdapter(adapter, base.dims);
   const scalings = new Set([...peft.pairs.values()].map((p) => p.scaling));

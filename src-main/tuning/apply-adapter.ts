@@ -43,11 +43,29 @@ export async function adapterKind(dir: string): Promise<AdapterKind | null> {
   return null;
 }
 
+/**
+ * The adapter folder `dir` stands for: itself when it holds either form; for a tuning run's
+ * folder (run.json beside best/ and adapter/), the best checkpoint, else the last one — so
+ * `--adapter RUN_DIR` does what a user means. Null when none of these holds an adapter.
+ */
+export async function resolveAdapterDir(dir: string): Promise<{ dir: string; kind: AdapterKind } | null> {
+  dir = resolve(dir);
+  const kind = await adapterKind(dir);
+  if (kind) return { dir, kind };
+  if (await isFile(join(dir, 'run.json'))) {
+    for (const sub of ['best', 'adapter']) {
+      const k = await adapterKind(join(dir, sub));
+      if (k) return { dir: join(dir, sub), kind: k };
+    }
+  }
+  return null;
+}
+
 export function notAnAdapter(dir: string): AdapterError {
   return new AdapterError(
     `${dir} is not an adapter folder. Pass either a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, ` +
       'as written by `vocab-tuner export --format peft`) or a full Whisper model folder (config.json + model.safetensors, ' +
-      'as written by `vocab-tuner export --format hf` or a full fine-tuning run).',
+      'as written by `vocab-tuner export --format hf` or a full fine-tuning run), or a `vocab-tuner tune --out` run folder.',
   );
 }
 
@@ -80,9 +98,11 @@ export function peftHook(pairs: Map<string, HostLoraPair>, scale: number, prev?:
 
 /** Applies the adapter in `dir` to `loaded` at `scale` (see the file comment). */
 export async function applyAdapterDir(loaded: LoadedWhisper, dir: string, scale: number): Promise<AppliedAdapter> {
-  dir = resolve(dir);
   if (!Number.isFinite(scale)) throw new AdapterError(`adapter scale must be a finite number, got ${scale}`);
-  const kind = await adapterKind(dir);
+  const found = await resolveAdapterDir(dir);
+  if (!found) throw notAnAdapter(resolve(dir));
+  const kind = found.kind;
+  dir = found.dir;
   const dims = loaded.checkpoint.dims;
   const weights = loaded.model.weights;
 
@@ -132,6 +152,5 @@ export async function applyAdapterDir(loaded: LoadedWhisper, dir: string, scale:
     }
     return { kind, dir, scale, changed, dispose: () => {} };
   }
-
   throw notAnAdapter(dir);
 }

@@ -81,6 +81,7 @@ export function groupOf(name: string): GroupKey | null {
 
 /** Σx² and Σ(a−b)² in float64. For device tensors only two scalars leave the device. */
 function sums(base: AnyTensor, tuned: AnyTensor | undefined): { base2: number; delta2: number; params: number } {
+  if (tuned === base) tuned = undefined; // a frozen tensor shared by both maps: no change to compute
   if (base instanceof tf.Tensor) {
     const t = tuned instanceof tf.Tensor || tuned === undefined ? tuned : tf.tensor(tuned.data, tuned.shape);
     const [b2, d2] = tf.tidy(() => {

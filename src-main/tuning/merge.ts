@@ -8,6 +8,7 @@
  */
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { writeSafetensors, type WritableDtype, type WritableTensor } from '../whisper/safetensors.ts';
 import type { HostLoraPair, HostTensor } from './peft.ts';
 import { writeFolderAtomically } from './peft.ts';
@@ -84,6 +85,16 @@ export function blendWeights(base: Map<string, HostTensor>, tuned: Map<string, H
     for (let i = 0; i < data.length; i++) data[i] = b.data[i] + scale * (t.data[i] - b.data[i]);
     out.set(name, { shape: [...b.shape], data });
   }
+  return out;
+}
+
+/**
+ * Host copies of device weights (e.g. a full fine-tune's tf.Variables) for writeHfModel; awaits
+ * each download so a GPU backend never blocks on a synchronous read.
+ */
+export async function toHostWeights(map: Map<string, tf.Tensor>): Promise<Map<string, HostTensor>> {
+  const out = new Map<string, HostTensor>();
+  for (const [name, t] of map) out.set(name, { shape: [...t.shape], data: Float32Array.from((await t.data()) as Float32Array) });
   return out;
 }
 

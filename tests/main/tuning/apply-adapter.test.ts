@@ -178,6 +178,16 @@ test('export: PEFT at a scale multiplies B; a merged folder is refused for PEFT;
   await assert.rejects(exportPeft({ modelDir: MICRO_F32, adapter: f16, out: join(root, 'x') }), (e: any) => e.code === 'ADAPTER_NOT_LORA' && /--format hf/.test(e.message));
   await assert.rejects(exportHf({ modelDir: MICRO_F32, adapter: src, out: f16 }), (e: any) => e.code === 'OUTPUT_EXISTS');
   const base = await loadWhisper(MICRO_F32);
+  // A tuning run's folder stands for its best checkpoint.
+  const run = join(root, 'run');
+  mkdirSync(run);
+  writeFileSync(join(run, 'run.json'), '{}');
+  await assert.rejects(applyAdapterDir(base, run, 1), (e: any) => e.code === 'ADAPTER_INVALID');
+  await writePeftAdapter(adapter, join(run, 'best'), { baseModel: 'x', dims });
+  const viaRun = await applyAdapterDir(base, run, 1);
+  assert.equal(viaRun.dir, join(run, 'best'));
+  assert.equal(viaRun.kind, 'peft');
+  viaRun.dispose();
   await assert.rejects(applyAdapterDir(base, root, 1), (e: any) => e.code === 'ADAPTER_INVALID' && /adapter_config\.json/.test(e.message));
   base.model.dispose();
   adapter.dispose();

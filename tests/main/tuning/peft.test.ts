@@ -98,6 +98,10 @@ test('PEFT files: documented names, shapes, metadata and config keys; PEFT would
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('pythonJson writes what json.dumps(indent=2, sort_keys=True) writes', () => {
+  assert.equal(pythonJson({ b: 'é', a: [1, { d: null, c: {} }], e: [] }), '{\n  "a": [\n    1,\n    {\n      "c": {},\n      "d": null\n    }\n  ],\n  "b": "\\u00e9",\n  "e": []\n}');
+});
+
 test('target_modules: a plain list when it is exact, a regex otherwise, exact either way', () => {
   const all = [...linearModules(DIMS).keys()];
   const both = all.filter((m) => /\.(q_proj|v_proj)$/.test(m));
