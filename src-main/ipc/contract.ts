@@ -27,6 +27,8 @@ export interface Term {
 export interface Prompt {
   id: number;
   text: string;
+  /** 'negative': a sound-alike sentence that must NOT become the term ("pie torch"). */
+  kind: 'term' | 'negative' | 'general';
   termIds: number[];
   /** Number of accepted clips recorded for this prompt. */
   takes: number;

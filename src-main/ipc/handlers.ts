@@ -12,7 +12,8 @@ import { UserError } from '../cli/errors.ts';
 import type { Store } from '../store/store.ts';
 import { getOrCreateProject } from '../store/projects.ts';
 import { addTerm, listTerms, removeTerm, termMatcher, updateTerm, type Term as StoreTerm } from '../store/terms.ts';
-import { listPrompts } from '../store/prompts.ts';
+import { addPrompts, listPrompts } from '../store/prompts.ts';
+import { coverage, generateScript } from '../store/script.ts';
 import { deleteRecording, getRecording, listRecordings, readRecordingSamples, saveRecording, STORE_SAMPLE_RATE, type RecordingListItem } from '../store/recordings.ts';
 import { setTranscript } from '../store/transcripts.ts';
 import { setSplit } from '../store/splits.ts';
@@ -78,6 +79,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return toClip(r, matcher());
   };
   const clipsChanged = () => ctx.emit('data.changed', { what: 'clips' });
+  const script = () => ({
+    prompts: listPrompts(store.db, project.id).map((p) => ({ id: p.id, text: p.text, kind: p.kind, termIds: p.termId === null ? [] : [p.termId], takes: p.takes })),
+    coverage: coverage(store.db, project.id).map((c) => ({ termId: c.termId, text: c.text, prompts: c.prompts, clips: c.recorded, goal: c.wanted })),
+  });
 
   return {
     'app.info': () => ({ version, dataDir: store.dataDir, mode: ctx.mode }),
@@ -98,7 +103,13 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     'terms.list': () => listTerms(store.db, project.id).map(toTerm),
     'terms.add': (input) => {
-      const t = toTerm(addTerm(store.db, project.id, input));
+      // A new term gets its sentences at once (the store's generator: the term at the start, middle
+      // and end, plural/possessive forms, and sound-alike negatives), so Record has prompts.
+      const t = store.db.transaction(() => {
+        const term = addTerm(store.db, project.id, input);
+        addPrompts(store.db, project.id, generateScript([term]));
+        return toTerm(term);
+      })();
       ctx.emit('data.changed', { what: 'terms' });
       return t;
     },
@@ -114,22 +125,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       ctx.emit('data.changed', { what: 'terms' });
     },
 
-    'script.get': () => {
-      // Prompts come from the store's script generator (`vocab-tuner terms script`); coverage
-      // counts clips whose transcript contains the term, exactly spelled.
-      const terms = listTerms(store.db, project.id);
-      const match = termMatcher(terms);
-      const clips = listRecordings(store.db, project.id);
-      const prompts = listPrompts(store.db, project.id).map((p) => ({ id: p.id, text: p.text, termIds: p.termId === null ? [] : [p.termId], takes: p.takes }));
-      const coverage = terms.map((t) => ({
-        termId: t.id,
-        text: t.text,
-        prompts: prompts.filter((p) => p.termIds.includes(t.id)).length,
-        clips: clips.filter((c) => match(c.transcript ?? '').some((m) => m.id === t.id)).length,
-        goal: t.wantedClips,
-      }));
-      return { prompts, coverage };
-    },
+    'script.get': () => script(),
     'clips.list': (filter) => {
       const match = matcher();
       const rows = listRecordings(store.db, project.id, { search: filter.search, split: filter.split });

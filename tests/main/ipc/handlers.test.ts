@@ -33,7 +33,13 @@ test('handlers over a real store: terms, a 48 kHz take stored as 16 kHz, transcr
     assert.equal(edited.transcript, 'I installed PyTorch today');
     assert.deepEqual(edited.termIds, []);
     const script = await h['script.get']();
-    assert.deepEqual(script.coverage, [{ termId: cuda.id, text: 'CUDA', prompts: 0, clips: 0, goal: cuda.wantedClips }]);
+    const termPrompts = script.prompts.filter((p) => p.kind === 'term');
+    assert.ok(termPrompts.length >= 3 && termPrompts.every((p) => p.text.includes('CUDA') && p.termIds[0] === cuda.id), 'adding a term generates its sentences');
+    assert.ok(script.prompts.some((p) => p.kind === 'negative' && /cooler/.test(p.text)), 'and a sound-alike negative');
+    assert.deepEqual(script.coverage, [{ termId: cuda.id, text: 'CUDA', prompts: termPrompts.length, clips: 0, goal: cuda.wantedClips }]);
+    const fromPrompt = await h['clips.save']({ promptId: termPrompts[0].id, transcript: termPrompts[0].text, pcm: tone(1, 16000), sampleRate: 16000 });
+    assert.equal((await h['script.get']()).coverage[0].clips, 1, 'a take of a term prompt counts toward coverage');
+    await h['clips.remove'](fromPrompt.id);
     const imported = await h['clips.import']({ name: 'x.wav', bytes: encodeWavPcm16(tone(0.5, 22050), 22050), transcript: 'CUDA again' });
     assert.equal(imported.source, 'imported');
     assert.equal((await h['clips.list']({ termId: cuda.id })).map((c) => c.id).join(), String(imported.id));
