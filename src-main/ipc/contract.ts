@@ -137,7 +137,8 @@ export interface Api {
   'clips.audio': (id: number) => ClipAudio;
   'runs.list': () => RunSummary[];
   'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
-  'tune.cancel': (jobId: string) => void;
+  /** Cancels any running job (tuning, comparison, download): cooperative first, then killed. */
+  'jobs.cancel': (jobId: string) => void;
   'compare.run': (input: { runId: number; scale?: number }) => { jobId: string };
   'models.list': () => ModelInfo[];
   'models.download': (input: { repo: string }) => { jobId: string };
@@ -162,7 +163,7 @@ export const API_CHANNELS = [
   'clips.audio',
   'runs.list',
   'tune.start',
-  'tune.cancel',
+  'jobs.cancel',
   'compare.run',
   'models.list',
   'models.download',

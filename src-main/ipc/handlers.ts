@@ -174,7 +174,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     },
     'runs.list': () => listRuns(store.db, project.id).map(toRun),
     'tune.start': () => notAvailable('Tuning', 3),
-    'tune.cancel': (jobId) => ctx.jobs.cancel(jobId),
+    'jobs.cancel': (jobId) => ctx.jobs.cancel(jobId),
     'compare.run': () => notAvailable('Comparing base and tuned models', 5),
     'models.list': () => notAvailable('The model manager', 7),
     'models.download': () => notAvailable('Model downloads', 7),

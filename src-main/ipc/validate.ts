@@ -89,7 +89,7 @@ const ARGS: { [K in Channel]: Check[] } = {
   'clips.audio': [int(1)],
   'runs.list': [],
   'tune.start': [nullable(TUNE_CONFIG)],
-  'tune.cancel': [nonEmpty(100)],
+  'jobs.cancel': [nonEmpty(100)],
   'compare.run': [obj({ runId: int(1), 'scale?': num(0, 2) })],
   'models.list': [],
   'models.download': [obj({ repo: (v, p) => str(200, 3)(v, p) ?? (/^[\w.-]+\/[\w.-]+$/.test(v as string) ? null : `${p} must look like owner/name`) })],

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,11 @@ before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'vt-e2e-'));
   mkdirSync(SHOTS, { recursive: true });
   await ensureRendererBuilt();
-  server = spawn(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'serve', '--port', '0', '--data-dir', path.join(tmp, 'data'), '--json', '--no-open'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'serve', '--port', '0', '--data-dir', path.join(tmp, 'data'), '--json', '--no-open'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // An empty Hugging Face cache, so the Models page shows this machine's state reproducibly.
+    env: { ...process.env, HF_HUB_CACHE: path.join(tmp, 'hf-hub'), HF_HUB_OFFLINE: '1' },
+  });
   url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server!.stdout!.on('data', (d) => {
@@ -73,6 +77,8 @@ async function tuneAndCompare(page: Page): Promise<'tuned' | 'not available'> {
 test('browser mode: add a term, record three clips by keyboard, edit a transcript, visit every page', { skip: missing, timeout: 180_000 }, async (t) => {
   const wav = path.join(tmp, 'mic.wav');
   await speak('I installed CUDA on the new machine.', wav);
+  const importWav = path.join(tmp, 'import.wav');
+  await speak('PyTorch runs on CUDA.', importWav);
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [...BASE_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
@@ -114,10 +120,26 @@ test('browser mode: add a term, record three clips by keyboard, edit a transcrip
       await page.keyboard.press('r');
       await page.getByRole('button', { name: 'Accept' }).and(page.locator(':enabled')).waitFor();
       assert.ok(level > 0, `the level meter moved while recording (take ${i}: ${level})`);
+      if (i === 2) {
+        // Backspace throws the take away and records again.
+        await page.keyboard.press('Backspace');
+        await page.getByRole('button', { name: 'Stop' }).waitFor();
+        await page.waitForTimeout(1500);
+        await page.keyboard.press('r');
+        await page.getByRole('button', { name: 'Accept' }).and(page.locator(':enabled')).waitFor();
+      }
       await page.keyboard.press(' ');
       if (i === 1) await shot(page, '3-record-review');
       await page.keyboard.press('Enter');
       await page.getByText(`${i} clip${i > 1 ? 's' : ''} saved this session.`).waitFor();
+    }
+    // ← / → move between prompts (when the script has prompts: Enter advanced us to prompt 4).
+    if (await page.getByText(/^Prompt \d+ of \d+/).count()) {
+      await page.getByText(/^Prompt 4 of /).waitFor();
+      await page.keyboard.press('ArrowLeft');
+      await page.getByText(/^Prompt 3 of /).waitFor();
+      await page.keyboard.press('ArrowRight');
+      await page.getByText(/^Prompt 4 of /).waitFor();
     }
 
     // Dataset: three clips; edit one transcript; it persists across a reload.
@@ -134,6 +156,15 @@ test('browser mode: add a term, record three clips by keyboard, edit a transcrip
     await page.getByLabel(/^Transcript of clip \d+$/).first().waitFor();
     assert.equal(await page.getByLabel(/^Transcript of clip \d+$/).first().inputValue(), 'I installed CUDA on the new laptop.');
     assert.match((await page.getByRole('table', { name: 'Clips' }).innerText()), /CUDA/, 'term tags are shown');
+    // Drag and drop an audio file onto the page: it is imported as a fourth clip.
+    const dropped = readFileSync(importWav).toString('base64');
+    await page.getByRole('region', { name: 'Import audio files' }).evaluate((el, b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'pytorch.wav', { type: 'audio/wav' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, dropped);
+    await page.getByRole('table', { name: 'Clips' }).locator('tbody tr').nth(3).waitFor();
     await shot(page, '4-dataset');
 
     const tuned = await tuneAndCompare(page);

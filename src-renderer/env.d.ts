@@ -1,0 +1,6 @@
+// Svelte components, for the renderer's TypeScript check (Vite compiles them).
+declare module '*.svelte' {
+  import type { Component } from 'svelte';
+  const component: Component<Record<string, unknown>>;
+  export default component;
+}
