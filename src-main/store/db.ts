@@ -54,7 +54,10 @@ export type OpenDbOptions = { targetVersion?: number; readonly?: boolean };
 export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   let db: Db;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false });
+    // Under Electron the app points at a better-sqlite3 binary rebuilt for Electron's ABI
+    // (src-main/electron/bootstrap.mjs); plain Node uses node_modules' own.
+    const nativeBinding = process.env.VOCAB_TUNER_SQLITE_BINDING || undefined;
+    db = new Database(file, { readonly: opts.readonly ?? false, nativeBinding });
   } catch (e) {
     throw new StoreError('STORE_OPEN_FAILED', `Could not open the database ${file}: ${(e as Error).message}. Check that the data directory is writable.`);
   }
