@@ -10,7 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { homedir } from 'node:os';
@@ -43,6 +43,8 @@ export type HubClientOptions = {
   retries?: number;
   /** First retry delay; doubles each attempt. */
   backoffMs?: number;
+  /** Extra trusted CA certificates (PEM), e.g. a company TLS-inspecting proxy's; NODE_EXTRA_CA_CERTS works too. */
+  ca?: string;
 };
 
 export type HubResponse = {
@@ -177,6 +179,7 @@ export class HubClient {
   private readonly stallMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly ca: string | undefined;
 
   constructor(opts: HubClientOptions = {}) {
     this.env = opts.env ?? process.env;
@@ -185,6 +188,7 @@ export class HubClient {
     this.stallMs = opts.stallMs ?? 30_000;
     this.retries = opts.retries ?? 4;
     this.backoffMs = opts.backoffMs ?? 1000;
+    this.ca = opts.ca;
   }
 
   /** `{endpoint}/{repo}/resolve/{revision}/{file}` with each path part escaped. */
@@ -209,6 +213,7 @@ export class HubClient {
     if (this.token && this.mayAuthorize(url)) all.Authorization = `Bearer ${this.token}`;
     const proxy = proxyFor(url, this.env);
     const stallMs = this.stallMs;
+    const ca = this.ca ? { ca: [...tls.rootCertificates, this.ca] } : {};
     return new Promise((resolve, reject) => {
       const start = (req: http.ClientRequest) => {
         // Socket inactivity in either direction: connect, waiting for headers, or a body that stops.
@@ -221,7 +226,7 @@ export class HubClient {
         req.end();
       };
       if (!proxy) {
-        start((url.protocol === 'https:' ? https : http).request(url, { method, headers: all, signal }));
+        start(url.protocol === 'https:' ? https.request(url, { method, headers: all, signal, ...ca }) : http.request(url, { method, headers: all, signal }));
       } else if (url.protocol === 'http:') {
         // Plain HTTP through a proxy: absolute-form request line to the proxy itself.
         start(
@@ -236,15 +241,20 @@ export class HubClient {
         );
       } else {
         connectTunnel(proxy, url, stallMs, signal).then(
-          (socket) =>
-            start(
-              https.request(url, {
-                method,
-                headers: all,
-                signal,
-                createConnection: () => tls.connect({ socket, servername: url.hostname }),
-              }),
-            ),
+          (socket) => {
+            // SNI must be a host name, never an IP literal; the certificate is still checked against host.
+            const secure = tls.connect({ socket, host: url.hostname, servername: isIP(url.hostname) ? undefined : url.hostname, ...ca });
+            const req = https.request(url, { method, headers: all, signal, createConnection: () => secure });
+            // The tunnel is ours alone: close it with the response, or after a failure such as a
+            // rejected certificate (else the proxy connection stays open).
+            const closeTunnel = () => {
+              secure.destroy();
+              socket.destroy();
+            };
+            req.on('error', closeTunnel);
+            req.on('response', (res) => res.on('close', closeTunnel));
+            start(req);
+          },
           reject,
         );
       }
