@@ -64,7 +64,8 @@ export function safeJoin(root: string, base: string, rel: unknown, where: string
 
 function readLimited(file: string, limit: number, code: string, what: string): string {
   const size = fs.statSync(file).size;
-  if (size > limit) fail(code, `${file}: the ${what} is ${(size / 1e6).toFixed(1)} MB, over the ${(limit / 1e6).toFixed(0)} MB limit. Check that the right file is in place.`);
+  const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+  if (size > limit) fail(code, `${file}: the ${what} is ${fmt(size)}, over the ${fmt(limit)} limit. Check that the right file is in place.`);
   return fs.readFileSync(file, 'utf8');
 }
 
