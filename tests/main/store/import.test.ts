@@ -157,3 +157,14 @@ test('malformed metadata: missing column, ragged rows, unknown split, missing fi
   fs.rmSync(path.join(s.src, 'metadata.csv'));
   await rejects(s, 'IMPORT_METADATA_INVALID', /have no transcript: a\.wav/);
 });
+
+test('if the database insert fails after files were written, those files are removed again', async () => {
+  const s = seeded();
+  write(s.src, 'a.wav', toneWav({ seconds: 0.2, seed: 14 }));
+  write(s.src, 'a.txt', 'hello');
+  const before = snapshot(s.store);
+  // Project 9999 does not exist: every check passes, the file is written, the insert hits the
+  // foreign key and the transaction rolls back.
+  await assert.rejects(importFolder(s.store, 9999, s.src), /FOREIGN KEY/);
+  assert.deepEqual(snapshot(s.store), before);
+});
