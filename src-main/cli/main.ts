@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   probe: { summary: 'teacher-forced token log-probabilities of a transcript', load: () => import('./probe.ts') },
   serve: { summary: 'serve the app to a browser on 127.0.0.1 (API over a token-guarded WebSocket)', load: () => import('./serve.ts') },
   models: { summary: 'list, download (Hugging Face Hub), import and remove Whisper models', load: () => import('./models.ts') },
+  tune: { summary: 'fine-tune on an audiofolder dataset (LoRA, freezing, LayerNorm, bias, full)', load: () => import('./tune.ts') },
   export: { summary: 'export a model for other tools (whisper.cpp ggml)', load: () => import('./export.ts') },
 };
 

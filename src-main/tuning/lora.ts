@@ -78,8 +78,11 @@ export class LoraAdapter {
     mods.forEach(([name, [outDim, inDim]], i) => {
       // kaiming_uniform_(a=√5) on [r, in]: bound = √(6 / ((1 + 5)·fan_in)) = 1/√in.
       const bound = 1 / Math.sqrt(inDim);
-      const A = tf.variable(tf.randomUniform([config.rank, inDim], -bound, bound, 'float32', seed * 1000 + i + 1), true);
-      const B = tf.variable(tf.zeros([outDim, config.rank]), true);
+      const a0 = tf.randomUniform([config.rank, inDim], -bound, bound, 'float32', seed * 1000 + i + 1);
+      const b0 = tf.zeros([outDim, config.rank]);
+      const A = tf.variable(a0, true);
+      const B = tf.variable(b0, true);
+      tf.dispose([a0, b0]); // the variables hold their own reference to the data
       this.modules.set(name, { A, B });
     });
   }

@@ -24,8 +24,11 @@ export class AdamW {
     readonly config: AdamWConfig = DEFAULT_ADAMW,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      for (const store of [this.m, this.v]) {
+        const z = tf.zerosLike(p);
+        store.set(name, tf.variable(z, false));
+        z.dispose();
+      }
     }
   }
 

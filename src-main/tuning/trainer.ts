@@ -19,6 +19,7 @@ import { estimateFisher, ewcPenalty, l2sp, type Regularizer } from './regularize
 import { getLr } from './schedule.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type CheckpointState, type EvalPoint } from './run-state.ts';
 import { validate } from './validate.ts';
+import { decodedForm } from '../whisper/probe.ts';
 import { exportRunArtifacts } from './artifacts.ts';
 import { UserError } from '../cli/errors.ts';
 
@@ -111,7 +112,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   const set = new TrainableSet(model, c.method, c.seed);
   const feats = new FeatureCache(model, c.augment, c.seed, set.encoderFrozen);
   const prefix = tok.sotSequence({ language: tok.isMultilingual ? (c.language ?? 'en') : undefined, task: 'transcribe', timestamps: false });
-  const encode = (clip: Clip) => makeExample(prefix, tok.encode(clip.text), tok.special.eot, model.dims.nTextCtx);
+  const encode = (clip: Clip) => makeExample(prefix, tok.encode(decodedForm(clip.text)), tok.special.eot, model.dims.nTextCtx);
   const examples = data.train.map(encode);
   const perStep = c.batchSize * c.gradAccum;
   const stepsPerEpoch = Math.max(1, Math.ceil(data.train.length / perStep));

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperModel } from '../whisper/model.ts';
 import type { WhisperTokenizer } from '../whisper/tokenizer.ts';
-import { probeTranscript } from '../whisper/probe.ts';
+import { decodedForm, probeTranscript } from '../whisper/probe.ts';
 import { decodeWindow } from '../whisper/decoding/decode.ts';
 import type { Clip } from './dataset.ts';
 import type { FeatureCache } from './features.ts';
@@ -34,7 +34,7 @@ export function meanLoss(model: WhisperModel, tok: WhisperTokenizer, feats: Feat
   let count = 0;
   for (let i = 0; i < clips.length; i += batch) {
     const part = clips.slice(i, i + batch);
-    const b = collate(part.map((c) => makeExample(prefix, tok.encode(c.text), tok.special.eot, model.dims.nTextCtx)), tok.special.eot);
+    const b = collate(part.map((c) => makeExample(prefix, tok.encode(decodedForm(c.text)), tok.special.eot, model.dims.nTextCtx)), tok.special.eot);
     const loss = tf.tidy(() => {
       const audio = feats.audioBatch(part, part.map(() => 0));
       return maskedCrossEntropy(model.decodeFull(b.inputs, audio), b.labels);
@@ -63,13 +63,13 @@ export function validate(
   for (const c of withTerms) {
     const audio = feats.audioBatch([c], [0]);
     try {
-      const p = probeTranscript(model, tok, audio, c.text, { terms: o.terms, topK: 1, language: o.language });
+      const p = probeTranscript(model, tok, audio, decodedForm(c.text), { terms: o.terms, topK: 1, language: o.language });
       for (const t of p.terms) {
         lpSum += t.logprob / Math.max(1, t.tokenIndices.length);
         lpN++;
       }
       if (o.decode) {
-        const hyp = decodeWindow(model, tok, audio, { language: o.language, sampleLen: Math.min(96, tok.encode(c.text).length * 2 + 8) }).text;
+        const hyp = decodeWindow(model, tok, audio, { language: o.language, sampleLen: Math.min(96, tok.encode(decodedForm(c.text)).length * 2 + 8) }).text;
         for (const t of o.terms) {
           const want = countTerm(c.text, t);
           wanted += want;

@@ -45,6 +45,15 @@ export interface ProbeOptions {
   prompt?: string;
 }
 
+/**
+ * The form Whisper itself emits: text after the prefix starts with a space (" And so…"), so a
+ * term's first token is " Py", not "Py". Training targets and probes use this form.
+ */
+export function decodedForm(text: string): string {
+  const t = text.trim();
+  return t ? ' ' + t : '';
+}
+
 /** Teacher-forced prefix: the SOT sequence with <|notimestamps|> (and an optional prompt before it). */
 export function probePrefix(tok: WhisperTokenizer, nTextCtx: number, o: ProbeOptions): number[] {
   const sot = tok.sotSequence({ language: tok.isMultilingual ? (o.language ?? 'en') : undefined, task: 'transcribe', timestamps: false });
