@@ -91,13 +91,19 @@ export interface AppInfo {
   mode: 'electron' | 'browser';
 }
 
-/** The Advanced panel: everything the default preset chooses for the user. */
+/**
+ * The Advanced panel: what the default preset chooses for the user. Same vocabulary as the
+ * trainer (`src-main/tuning/trainer.ts` TuneConfig / methods.ts / regularizers.ts); `null` in
+ * `tune.start` means the trainer's own default preset.
+ */
 export interface TuneConfig {
-  method: 'lora' | 'full';
+  method: 'lora' | 'freeze' | 'layernorm' | 'bias' | 'full';
   learningRate: number;
   epochs: number;
+  /** LoRA rank (ignored by the other methods). */
   rank: number;
-  regulariser: 'none' | 'l2sp' | 'ewc';
+  /** 'distill': keep the base model's outputs on general speech; 'l2sp': stay near base weights. */
+  regulariser: 'distill' | 'l2sp' | 'ewc' | 'none';
   regulariserWeight: number;
 }
 

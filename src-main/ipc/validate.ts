@@ -64,11 +64,11 @@ const termFields = (optionalText: boolean): Record<string, Check> => ({
   'wantedClips?': int(0, 1000),
 });
 const TUNE_CONFIG = obj({
-  method: oneOf('lora', 'full'),
+  method: oneOf('lora', 'freeze', 'layernorm', 'bias', 'full'),
   learningRate: num(1e-8, 1),
   epochs: int(1, 1000),
   rank: int(1, 1024),
-  regulariser: oneOf('none', 'l2sp', 'ewc'),
+  regulariser: oneOf('distill', 'l2sp', 'ewc', 'none'),
   regulariserWeight: num(0, 1e6),
 });
 
