@@ -4,7 +4,7 @@
  * history) and the artefacts (adapter/ and best/). Every write is atomic: a crash leaves the
  * previous checkpoint intact, never a half-written one.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '../whisper/safetensors.ts';
@@ -65,7 +65,26 @@ export async function saveCheckpoint(runDir: string, params: Map<string, tf.Vari
   rmSync(old, { recursive: true, force: true });
 }
 
+/**
+ * A kill between saveCheckpoint's two renames leaves no checkpoint/ but a complete
+ * checkpoint.tmp-* (state.json is written last, so its presence means complete) or the previous
+ * checkpoint.old-*. Put the newest complete one back in place.
+ */
+function recover(runDir: string): void {
+  const dir = join(runDir, 'checkpoint');
+  if (existsSync(join(dir, 'state.json'))) return;
+  const candidates = readdirSync(runDir)
+    .filter((n) => /^checkpoint\.(tmp|old)-\d+$/.test(n) && existsSync(join(runDir, n, 'state.json')))
+    .map((n) => ({ n, step: (JSON.parse(readFileSync(join(runDir, n, 'state.json'), 'utf8')) as CheckpointState).step }))
+    .sort((a, b) => b.step - a.step);
+  if (candidates.length === 0) return;
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(join(runDir, candidates[0].n), dir);
+}
+
 export function hasCheckpoint(runDir: string): boolean {
+  if (!existsSync(runDir)) return false;
+  recover(runDir);
   return existsSync(join(runDir, 'checkpoint', 'state.json'));
 }
 
