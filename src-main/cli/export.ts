@@ -16,7 +16,7 @@ const USAGE = `Usage:
 
 --model  a Hugging Face Whisper folder, or a repo id / short name already downloaded
 --format ggml: whisper.cpp's model file (for whisper.cpp, MacWhisper, Buzz, Vibe, ...)
---ggml-type f16 (default, half the size) or f32
+--ggml-type f16 (default: half the size, and what whisper.cpp's CPU encoder needs) or f32
   vocab-tuner export --model DIR|REPO --adapter DIR --format hf|peft [--adapter-scale S] --out DIR [--json]
 --format hf: the base with the adapter merged in, as a complete Hugging Face Whisper folder
 --format peft: the LoRA adapter in PEFT's layout (adapter_config.json + adapter_model.safetensors)

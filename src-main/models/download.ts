@@ -195,10 +195,13 @@ export async function downloadModel(repoOrName: string, opts: DownloadOptions = 
   };
   if (env.HF_HUB_OFFLINE === '1' || env.HF_HUB_OFFLINE === 'true') return offlineAnswer(null);
 
-  // 1–2. Which commit, which files.
+  // 1–2. Which commit, which files. With a usable copy in the cache, give up on an unreachable
+  // Hub quickly (one retry) instead of making the user wait through the full backoff.
+  const haveCopy = !!findSnapshot(repo, { revision, cacheDir, files: ['config.json'] });
+  const apiClient = haveCopy ? new HubClient({ ...opts, retries: Math.min(opts.retries ?? 4, 1) }) : client;
   let info: RevisionInfo;
   try {
-    info = await client.getJson<RevisionInfo>(client.apiRevisionUrl(repo, revision), `${repo}@${revision}`, signal);
+    info = await apiClient.getJson<RevisionInfo>(client.apiRevisionUrl(repo, revision), `${repo}@${revision}`, signal);
   } catch (e) {
     if (cancelled(signal)) throw cancelError();
     if ((e as HubError).code === 'HUB_UNREACHABLE') return offlineAnswer(e);
