@@ -253,3 +253,24 @@ test('offline: an unreachable Hub falls back to the cached snapshot', async () =
     await done();
   }
 });
+
+test('a sharded checkpoint (index + shards) is fetched whole, each shard verified', async () => {
+  const base = makeWhisperRepo('acme/whisper-sharded', 's1', 64 * 1024);
+  const files = new Map(base.files);
+  const weights = files.get('model.safetensors')!;
+  files.delete('model.safetensors');
+  const shards = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+  files.set(shards[0], weights.subarray(0, 40_000));
+  files.set(shards[1], weights.subarray(40_000));
+  files.set('model.safetensors.index.json', Buffer.from(JSON.stringify({ weight_map: { a: shards[0], b: shards[1] } })));
+  const repo: FakeRepo = { ...base, files };
+  const { hub, opts, done } = await setup([repo], { dropAfter: new Map([[shards[1], 10_000]]) });
+  try {
+    const r = await downloadModel(repo.id, opts);
+    assert.deepEqual(r.files.filter((f) => f.includes('safetensors')), ['model.safetensors.index.json', ...shards]);
+    for (const f of [...shards, 'model.safetensors.index.json']) assert.ok(readFileSync(path.join(r.snapshotDir, f)).equals(files.get(f)!), f);
+    assert.equal(weightsGets(hub.log).length, 3, 'two shards, one resumed');
+  } finally {
+    await done();
+  }
+});
