@@ -6,9 +6,10 @@
 import { parseArgs } from 'node:util';
 import { UserError } from './errors.ts';
 import { downloadModel, formatBytes, type DownloadProgress } from '../models/download.ts';
-import { hubCacheDir, listCachedModels, removeCachedModel, validateRepoId } from '../models/hf-cache.ts';
+import { modelCatalog } from '../models/catalog.ts';
+import { hubCacheDir, removeCachedModel, validateRepoId } from '../models/hf-cache.ts';
 import { importLocalModel } from '../models/import-local.ts';
-import { KNOWN_MODELS, resolveRepoId } from '../models/known-models.ts';
+import { resolveRepoId } from '../models/known-models.ts';
 
 const USAGE = `Usage:
   vocab-tuner models list [--json]
@@ -49,11 +50,7 @@ function progressReporter(json: boolean): (p: DownloadProgress) => void {
 }
 
 async function list(json: boolean): Promise<number> {
-  const cacheDir = hubCacheDir();
-  const cached = listCachedModels(cacheDir);
-  const byRepo = new Map(cached.map((c) => [c.repo, c]));
-  const known = KNOWN_MODELS.map((m) => ({ ...m, cached: byRepo.get(m.repo)?.usable ?? false, sizeOnDisk: byRepo.get(m.repo)?.sizeOnDisk ?? 0 }));
-  const others = cached.filter((c) => !KNOWN_MODELS.some((m) => m.repo === c.repo));
+  const { cacheDir, known, others } = modelCatalog();
   if (json) {
     console.log(JSON.stringify({ cacheDir, known, others }));
     return 0;

@@ -17,6 +17,7 @@ import {
 } from '../../../src-main/models/hf-cache.ts';
 import { importLocalModel, localRepoName } from '../../../src-main/models/import-local.ts';
 import { resolveModelDir } from '../../../src-main/models/model-ref.ts';
+import { modelCatalog } from '../../../src-main/models/catalog.ts';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../../../shared/reference/models/whisper-micro-en');
 
@@ -65,6 +66,13 @@ test('refs, relative snapshot links, listing and removal on a cache laid out by 
     assert.deepEqual(m.refs, { main: commit });
     assert.equal(m.usable, true);
     assert.equal(m.sizeOnDisk, '{"model_type":"whisper"}'.length + 'weights'.length, 'partial downloads and symlinks are not counted');
+
+    const cat = modelCatalog(cache);
+    const tiny = cat.known.find((k) => k.repo === repo)!;
+    assert.equal(tiny.cached, true);
+    assert.equal(tiny.snapshotDir, path.join(dir, 'snapshots', commit));
+    assert.equal(cat.known.filter((k) => k.cached).length, 1);
+    assert.deepEqual(cat.others, []);
 
     // A dangling link (blob deleted by hand) means the file is not there.
     rmSync(path.join(dir, 'blobs', 'w'));
