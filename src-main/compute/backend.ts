@@ -150,6 +150,8 @@ async function activate(name: BackendName): Promise<string | undefined> {
     wasm.setWasmPaths(dist.endsWith('/') ? dist : dist + '/');
     const { registerWasmGradKernels } = await import('./wasm-grad-kernels.ts');
     registerWasmGradKernels();
+    const { registerWasmFastMatMul } = await import('./wasm-matmul.ts');
+    registerWasmFastMatMul();
     return undefined;
   }
   return undefined;
