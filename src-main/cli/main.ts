@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   models: { summary: 'list, download (Hugging Face Hub), import and remove Whisper models', load: () => import('./models.ts') },
   tune: { summary: 'fine-tune on an audiofolder dataset (LoRA, freezing, LayerNorm, bias, full)', load: () => import('./tune.ts') },
   export: { summary: 'export a model for other tools (whisper.cpp ggml)', load: () => import('./export.ts') },
+  compare: { summary: 'base vs prompted vs tuned on held-out clips: WER, term scorecard, forgetting guard, HTML report', load: () => import('./compare.ts') },
 };
 
 export function registerCommand(name: string, cmd: Command): void {
