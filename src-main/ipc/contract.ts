@@ -8,6 +8,10 @@
  * typed arrays (structured clone in Electron; `wire.ts` tags typed arrays for the WebSocket).
  */
 
+import type { CompareReport } from '../eval/types.ts';
+
+export type { CompareReport };
+
 // ---- plain data --------------------------------------------------------------------------------
 
 export type Split = 'train' | 'validation' | 'test' | 'general';
@@ -105,22 +109,73 @@ export interface TuneConfig {
   /** 'distill': keep the base model's outputs on general speech; 'l2sp': stay near base weights. */
   regulariser: 'distill' | 'l2sp' | 'ewc' | 'none';
   regulariserWeight: number;
+  /** Optimizer steps instead of whole epochs (a quick trial run); absent: from `epochs`. */
+  steps?: number;
 }
 
 export interface RunSummary {
   id: number;
   status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   startedAt: string;
+  finishedAt: string | null;
   config: TuneConfig;
+  /** The base model the run tuned (a Hub id, `local/<name>` or a folder). */
+  baseModel: string | null;
+  /** Vocabulary the run was tuned for (the comparison scores these). */
+  terms: string[];
+  /** Steps trained and planned (from the run folder; null before training started). */
+  steps: number | null;
+  totalSteps: number | null;
+  /** The checkpoint kept as best/ (the trainer's score, higher is better; null without validation clips). */
+  best: { step: number; score: number | null } | null;
+  /** Whether a comparison report exists for this run. */
+  compared: boolean;
   error: string | null;
 }
 
+/** One row of "What changed": relative weight change of a module group (`tuning/change-report.ts`). */
+export interface ModuleChange {
+  group: string;
+  stack: 'encoder' | 'decoder' | 'output';
+  layer: number | null;
+  kind: string;
+  params: number;
+  baseNorm: number;
+  deltaNorm: number;
+  relative: number | null;
+}
+
+/** A run with its curves and its change report, for the charts after a run. */
+export interface RunDetail extends RunSummary {
+  history: { step: number; loss: number; lr: number }[];
+  evals: { step: number; valLoss: number; termProb: number | null; termRecall: number | null; generalLossDrift: number | null; guardOk: boolean }[];
+  changeReport: ModuleChange[] | null;
+  /** Where the run's files are (on the machine that trains). */
+  runDir: string;
+}
+
 export interface ModelInfo {
+  /** Hub repo id ("openai/whisper-tiny.en", "local/my-model") or "run:<id>" for a tuned model. */
   id: string;
   name: string;
+  kind: 'base' | 'tuned';
+  /** Present on this machine (downloaded, imported, or trained here). */
   local: boolean;
   sizeBytes: number | null;
+  /** The project's base model: what Tune trains and Compare compares against. */
+  isBase: boolean;
+  /** Short description: parameters and language for known models, the run for tuned ones. */
+  detail: string;
 }
+
+export type BackendSetting = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface Settings {
+  /** Compute backend for jobs (tuning, comparison, transcription); 'auto' picks the fastest. */
+  backend: BackendSetting;
+}
+
+export type ExportFormat = 'hf' | 'peft' | 'ggml';
 
 // ---- the API -----------------------------------------------------------------------------------
 
@@ -141,13 +196,26 @@ export interface Api {
   'clips.update': (id: number, patch: { transcript?: string; split?: Split }) => Clip;
   'clips.remove': (id: number) => void;
   'clips.audio': (id: number) => ClipAudio;
+  /** Transcribe clips with the base model (stored with source base_model); default: clips without a transcript. */
+  'clips.prelabel': (input: { ids?: number[] }) => { jobId: string };
   'runs.list': () => RunSummary[];
+  'runs.get': (id: number) => RunDetail;
   'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
   /** Cancels any running job (tuning, comparison, download): cooperative first, then killed. */
   'jobs.cancel': (jobId: string) => void;
+  /** Compares base and the run's tuned model on its held-out clips; `scale` joins the trade-off sweep. */
   'compare.run': (input: { runId: number; scale?: number }) => { jobId: string };
+  /** The run's last comparison, or null when it has not been compared. */
+  'compare.get': (runId: number) => CompareReport | null;
   'models.list': () => ModelInfo[];
   'models.download': (input: { repo: string }) => { jobId: string };
+  /** Imports a local Hugging Face Whisper folder (validated) and returns it. */
+  'models.import': (input: { path: string }) => ModelInfo;
+  'models.setBase': (id: string) => void;
+  /** Writes a tuned model to `outDir` (on the machine that trains): merged HF folder, PEFT adapter, or ggml. */
+  'models.export': (input: { runId: number; format: ExportFormat; outDir: string; scale?: number }) => { jobId: string };
+  'settings.get': () => Settings;
+  'settings.set': (patch: Partial<Settings>) => Settings;
 }
 
 export type Channel = keyof Api;
@@ -167,12 +235,20 @@ export const API_CHANNELS = [
   'clips.update',
   'clips.remove',
   'clips.audio',
+  'clips.prelabel',
   'runs.list',
+  'runs.get',
   'tune.start',
   'jobs.cancel',
   'compare.run',
+  'compare.get',
   'models.list',
   'models.download',
+  'models.import',
+  'models.setBase',
+  'models.export',
+  'settings.get',
+  'settings.set',
 ] as const satisfies readonly Channel[];
 
 export type ApiArgs<K extends Channel> = Parameters<Api[K]>;
@@ -180,7 +256,7 @@ export type ApiResult<K extends Channel> = ReturnType<Api[K]>;
 
 // ---- events (back end → renderer) --------------------------------------------------------------
 
-export type JobKind = 'tune' | 'compare' | 'transcribe' | 'probe' | 'download' | 'selftest';
+export type JobKind = 'tune' | 'compare' | 'transcribe' | 'probe' | 'download' | 'import' | 'export' | 'selftest';
 
 export interface Events {
   /** A long job reports progress; `metrics` carries e.g. loss and term probability per step. */

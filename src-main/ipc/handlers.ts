@@ -3,8 +3,8 @@
  * and `vocab-tuner serve`; transport concerns (senders, tokens, validation) live elsewhere, so
  * every handler here receives arguments that already passed `validate.ts`.
  *
- * Capabilities that have not landed yet answer NOT_AVAILABLE with the issue that brings them;
- * the renderer shows that sentence instead of fake data.
+ * Tuning, comparison and pre-labelling live in `handlers-tuning.ts`, the model manager in
+ * `handlers-models.ts`; both start jobs and record their outcomes here in the store.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,13 @@ import { coverage, generateScript } from '../store/script.ts';
 import { deleteRecording, getRecording, listRecordings, readRecordingSamples, saveRecording, STORE_SAMPLE_RATE, type RecordingListItem } from '../store/recordings.ts';
 import { setTranscript } from '../store/transcripts.ts';
 import { setSplit } from '../store/splits.ts';
-import { listRuns, type Run } from '../store/runs.ts';
 import { resample } from '../audio/resample.ts';
 import { decodeAudioBytes } from '../audio/load.ts';
 import type { JobHost } from '../jobs/host.ts';
-import type { AppInfo, BackendInfo, Clip, Events, Handlers, RunSummary, Term, TuneConfig } from './contract.ts';
+import { readSettings, writeSettings, jobEnv } from './app-settings.ts';
+import { tuningHandlers } from './handlers-tuning.ts';
+import { modelHandlers } from './handlers-models.ts';
+import type { AppInfo, BackendInfo, Clip, Events, Handlers, Term } from './contract.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -32,10 +34,6 @@ export interface HandlerContext {
 }
 
 const BACKENDS_JOB = fileURLToPath(new URL('../jobs/backends-job.ts', import.meta.url));
-
-function notAvailable(what: string, issue: number): never {
-  throw new UserError('NOT_AVAILABLE', `${what} is not available yet: it lands with issue #${issue}.`);
-}
 
 function toTerm(t: StoreTerm): Term {
   return { id: t.id, text: t.text, notes: t.notes, soundsLike: t.soundsLike, wantedClips: t.wantedClips, createdAt: t.createdAt };
@@ -53,12 +51,6 @@ function toClip(r: RecordingListItem, terms: (text: string) => StoreTerm[]): Cli
     source: r.source,
     createdAt: r.createdAt,
   };
-}
-
-const RUN_STATUS: Record<Run['status'], RunSummary['status']> = { queued: 'queued', running: 'running', succeeded: 'done', failed: 'failed', cancelled: 'cancelled' };
-
-function toRun(r: Run): RunSummary {
-  return { id: r.id, status: RUN_STATUS[r.status], startedAt: r.startedAt ?? r.createdAt, config: r.config as TuneConfig, error: r.error };
 }
 
 export function createHandlers(ctx: HandlerContext): Handlers {
@@ -90,7 +82,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     'backends.list': () => {
       // Probed once, in a job process: that is where tfjs runs, and probing loads Dawn.
       backends ??= (async () => {
-        const id = ctx.jobs.start('probe', BACKENDS_JOB, {});
+        const id = ctx.jobs.start('probe', BACKENDS_JOB, {}, { env: jobEnv(readSettings(store.dataDir)) });
         const o = await ctx.jobs.wait(id);
         if (o.status !== 'done') {
           backends = null;
@@ -172,11 +164,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       clipById(id);
       return { sampleRate: STORE_SAMPLE_RATE, pcm: readRecordingSamples(store, getRecording(store.db, id)) };
     },
-    'runs.list': () => listRuns(store.db, project.id).map(toRun),
-    'tune.start': () => notAvailable('Tuning', 3),
     'jobs.cancel': (jobId) => ctx.jobs.cancel(jobId),
-    'compare.run': () => notAvailable('Comparing base and tuned models', 5),
-    'models.list': () => notAvailable('The model manager', 7),
-    'models.download': () => notAvailable('Model downloads', 7),
+    ...tuningHandlers({ store, jobs: ctx.jobs, projectId: project.id, emit: ctx.emit }),
+    ...modelHandlers({ store, jobs: ctx.jobs, projectId: project.id, emit: ctx.emit }),
+    'settings.get': () => readSettings(store.dataDir),
+    'settings.set': (patch) => {
+      const next = writeSettings(store.dataDir, patch);
+      backends = null; // the next probe runs with the new choice
+      return next;
+    },
   };
 }

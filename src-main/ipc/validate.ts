@@ -70,7 +70,21 @@ const TUNE_CONFIG = obj({
   rank: int(1, 1024),
   regulariser: oneOf('distill', 'l2sp', 'ewc', 'none'),
   regulariserWeight: num(0, 1e6),
+  'steps?': int(1, 1_000_000),
 });
+/** A folder on the back end's machine: absolute, no NUL (the handler checks it exists). */
+const folder: Check = (v, p) =>
+  str(4096, 1)(v, p) ?? (/\0/.test(v as string) ? `${p} must not contain NUL` : !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(v as string) ? `${p} must be an absolute path` : null);
+const idList = (max: number): Check => (v, p) => {
+  if (!Array.isArray(v)) return `${p} must be a list`;
+  if (v.length > max) return `${p} has more than ${max} entries`;
+  for (let i = 0; i < v.length; i++) {
+    const e = int(1)(v[i], `${p}[${i}]`);
+    if (e) return e;
+  }
+  return null;
+};
+const MODEL_ID: Check = (v, p) => str(300, 3)(v, p) ?? (/^(run:\d+|[\w.-]+\/[\w.-]+)$/.test(v as string) ? null : `${p} must be a model id (owner/name or run:N)`);
 
 /** Argument checks per channel, positionally. */
 const ARGS: { [K in Channel]: Check[] } = {
@@ -87,12 +101,20 @@ const ARGS: { [K in Channel]: Check[] } = {
   'clips.update': [int(1), obj({ 'transcript?': str(), 'split?': SPLIT })],
   'clips.remove': [int(1)],
   'clips.audio': [int(1)],
+  'clips.prelabel': [obj({ 'ids?': idList(100_000) })],
   'runs.list': [],
+  'runs.get': [int(1)],
   'tune.start': [nullable(TUNE_CONFIG)],
   'jobs.cancel': [nonEmpty(100)],
   'compare.run': [obj({ runId: int(1), 'scale?': num(0, 2) })],
+  'compare.get': [int(1)],
   'models.list': [],
   'models.download': [obj({ repo: (v, p) => str(200, 3)(v, p) ?? (/^[\w.-]+\/[\w.-]+$/.test(v as string) ? null : `${p} must look like owner/name`) })],
+  'models.import': [obj({ path: folder })],
+  'models.setBase': [MODEL_ID],
+  'models.export': [obj({ runId: int(1), format: oneOf('hf', 'peft', 'ggml'), outDir: folder, 'scale?': num(0, 2) })],
+  'settings.get': [],
+  'settings.set': [obj({ 'backend?': oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu') })],
 };
 
 export function isChannel(c: unknown): c is Channel {

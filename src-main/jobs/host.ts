@@ -41,15 +41,18 @@ export class JobHost {
     private readonly opts: { cancelGraceMs?: number } = {},
   ) {}
 
-  /** Starts `module`'s `run(params)` in a new process. Returns the job id at once. */
-  start(kind: JobKind, module: string, params: unknown): string {
+  /**
+   * Starts `module`'s `run(params)` in a new process. Returns the job id at once. `env` adds to
+   * (or, with `undefined` values, removes from) the child's environment, e.g. the chosen backend.
+   */
+  start(kind: JobKind, module: string, params: unknown, opts: { env?: Record<string, string | undefined> } = {}): string {
     const jobId = randomUUID();
     const child = fork(WORKER, [], {
       execArgv: ['--import', 'tsx'],
       // 'advanced' = structured clone: typed arrays cross without JSON.
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     });
     // Below-normal priority: on a machine with few cores the job yields the CPU to the process
     // that serves the window, which is what keeps the UI responsive while training saturates cores.
@@ -65,7 +68,7 @@ export class JobHost {
         if (m.type === 'progress') {
           const p = m.progress;
           const elapsed = (Date.now() - startedAt) / 1000;
-          const etaSec = p.done > 0 && p.total > p.done ? (elapsed / p.done) * (p.total - p.done) : p.total > 0 && p.done >= p.total ? 0 : null;
+          const etaSec = p.etaSec !== undefined ? p.etaSec : p.done > 0 && p.total > p.done ? (elapsed / p.done) * (p.total - p.done) : p.total > 0 && p.done >= p.total ? 0 : null;
           this.onEvent({ name: 'job.progress', payload: { jobId, kind, done: p.done, total: p.total, etaSec, message: p.message ?? '', metrics: p.metrics ?? {} } });
         } else if (m.type === 'done') outcome = { status: 'done', result: m.result, error: null };
         else if (m.type === 'failed') outcome = { status: 'failed', result: null, error: m.error };

@@ -11,6 +11,8 @@ export interface JobProgress {
   total: number;
   message?: string;
   metrics?: Record<string, number>;
+  /** The job's own estimate (e.g. the trainer's, which excludes loading time); else the host's. */
+  etaSec?: number | null;
 }
 
 /** Given to every job function. Jobs check `signal` between steps and report through `progress`. */

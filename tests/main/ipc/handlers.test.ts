@@ -15,7 +15,7 @@ function tone(seconds: number, rate: number): Float32Array {
   return x;
 }
 
-test('handlers over a real store: terms, a 48 kHz take stored as 16 kHz, transcript edit, coverage, import, NOT_AVAILABLE', async () => {
+test('handlers over a real store: terms, a 48 kHz take stored as 16 kHz, transcript edit, coverage, import, Tune without a base model', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vt-handlers-'));
   const store = openStore(dir);
   const events: string[] = [];
@@ -49,8 +49,8 @@ test('handlers over a real store: terms, a 48 kHz take stored as 16 kHz, transcr
     const missing = await dispatch(h, 'clips.update', [clip.id, { transcript: 'x' }]);
     assert.equal(!missing.ok && missing.error.code, 'NOT_FOUND');
     const tune = await dispatch(h, 'tune.start', [null]);
-    assert.equal(!tune.ok && tune.error.code, 'NOT_AVAILABLE');
-    assert.match(!tune.ok ? tune.error.message : '', /issue #3/);
+    assert.equal(!tune.ok && tune.error.code, 'NO_BASE_MODEL');
+    assert.match(!tune.ok ? tune.error.message : '', /Models page/);
     assert.ok(events.some((e) => e.startsWith('data.changed:{"what":"clips"}')));
   } finally {
     closeStore(store);

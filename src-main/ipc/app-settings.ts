@@ -1,0 +1,39 @@
+/**
+ * @file The app's own settings (Settings page), kept as `settings.json` in the data directory so
+ * they travel with the data and apply to Electron and `serve` alike. Written atomically; an
+ * unreadable or unknown value falls back to the default rather than stopping the app.
+ *
+ * The backend choice reaches jobs as `VOCAB_TUNER_BACKEND` in the job process's environment
+ * (`compute/backend.ts` backendFromEnv), the same switch the CLI honours.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendSetting, Settings } from './contract.ts';
+
+const BACKENDS: readonly BackendSetting[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const DEFAULT_SETTINGS: Settings = { backend: 'auto' };
+
+const file = (dataDir: string) => path.join(dataDir, 'settings.json');
+
+export function readSettings(dataDir: string): Settings {
+  if (!existsSync(file(dataDir))) return { ...DEFAULT_SETTINGS };
+  try {
+    const raw = JSON.parse(readFileSync(file(dataDir), 'utf8')) as Partial<Settings>;
+    return { backend: BACKENDS.includes(raw.backend as BackendSetting) ? (raw.backend as BackendSetting) : DEFAULT_SETTINGS.backend };
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+}
+
+export function writeSettings(dataDir: string, patch: Partial<Settings>): Settings {
+  const next = { ...readSettings(dataDir), ...patch };
+  const tmp = `${file(dataDir)}.partial`;
+  writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n');
+  renameSync(tmp, file(dataDir));
+  return next;
+}
+
+/** Environment for a job process: the chosen backend, or the inherited one for 'auto'. */
+export function jobEnv(s: Settings): Record<string, string | undefined> {
+  return s.backend === 'auto' ? {} : { VOCAB_TUNER_BACKEND: s.backend };
+}
