@@ -1,0 +1,212 @@
+/**
+ * `npm run bench [-- --backends wasm,webgpu --sizes tiny,base --quick --no-profile]`
+ *
+ * Whisper at tiny and base dimensions with random weights (the timings do not depend on the
+ * values), on each available backend: encoder forward on 30 s, 32 greedy tokens with the KV
+ * cache, a decoder-LoRA step (batch 8 × 32 tokens, cached encoder output), a LoRA step through
+ * encoder and decoder (batch 1 × 32), tensor count and RSS over 200 decoder-LoRA steps (tiny),
+ * a per-kernel profile of the wasm encoder, and the store benchmark. Tables go to stdout, JSON
+ * to bench/results/<timestamp>.json and bench/results/latest.json. Progress goes to stderr.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initBackend, probeBackends, switchBackend, type BackendName, type BackendProbe } from '../src-main/compute/backend.ts';
+import { writeRandomCheckpoint, type WhisperPreset } from '../src-main/whisper/random-checkpoint.ts';
+import { loadWhisper } from '../src-main/whisper/load.ts';
+import { benchStore } from './store.ts';
+import { benchEncoder, benchGreedy, benchLoraStep, benchMemory, profileEncoder, type MemoryRun, type Timing } from './whisper.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..');
+/** PyTorch on the project's reference machine (2 cores), whisper-tiny, from issues #2 and #3. */
+const PYTORCH_TINY = { encoder: 0.65, greedy32: 1.3, decoderLora: 1.45, encDecLora: 1.82 };
+const GREEDY_TOKENS = 32;
+
+const { values: args } = parseArgs({
+  options: {
+    backends: { type: 'string' },
+    sizes: { type: 'string', default: 'tiny,base' },
+    quick: { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
+    'memory-steps': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench [-- --backends wasm,cpu,webgpu,tensorflow] [--sizes tiny,base] [--quick] [--no-profile] [--memory-steps N]');
+  process.exit(0);
+}
+const quick = args.quick;
+const reps = quick ? 1 : 5;
+const budget = quick ? 5 : 40; // seconds of repeats per measurement after the warm-up
+const memorySteps = Number(args['memory-steps'] ?? (quick ? 20 : 200));
+const sizes = args.sizes.split(',').map((s) => s.trim()) as WhisperPreset[];
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+function machine(probes: BackendProbe[]) {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    cpu: model,
+    cores: os.cpus().length,
+    ramGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage1m: os.loadavg()[0],
+    backends: probes.map((p) => ({ name: p.name, label: p.label, available: p.available, device: p.device ?? null, detail: p.detail })),
+  };
+}
+
+/** Which (backend, size) pairs run, and why others do not. */
+function plan(probes: BackendProbe[]): { runs: { backend: BackendName; size: WhisperPreset }[]; skipped: string[] } {
+  const asked = args.backends?.split(',').map((s) => s.trim() as BackendName);
+  const runs: { backend: BackendName; size: WhisperPreset }[] = [];
+  const skipped: string[] = [];
+  for (const p of probes) {
+    if (asked && !asked.includes(p.name)) continue;
+    if (!p.available) {
+      skipped.push(`${p.name}: not available (${p.detail})`);
+      continue;
+    }
+    const software = p.name === 'webgpu' && !p.accelerated;
+    for (const size of sizes) {
+      // Without an explicit --backends: cpu and software WebGPU only at tiny (base takes minutes per row).
+      if (!asked && size !== 'tiny' && (p.name === 'cpu' || software)) {
+        skipped.push(`${p.name} at ${size}: skipped by default (too slow: ${p.name === 'cpu' ? 'pure-JS kernels' : 'SwiftShader runs WebGPU in software'}); ask with --backends ${p.name}`);
+        continue;
+      }
+      runs.push({ backend: p.name, size });
+    }
+  }
+  return { runs, skipped };
+}
+
+function label(p: BackendProbe): string {
+  if (p.name === 'webgpu' && !p.accelerated) return 'WebGPU (SwiftShader, software)';
+  return p.label + (p.device ? ` — ${p.device}` : '');
+}
+
+async function checkpointDir(size: WhisperPreset): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'vocab-tuner-bench', size);
+  if (!existsSync(path.join(dir, 'config.json'))) {
+    const tokenizerDir = path.resolve(REPO, '../shared/reference/tokenizer');
+    if (!existsSync(tokenizerDir)) throw new Error(`the benchmark needs tokenizer files at ${tokenizerDir} (../shared/reference/tokenizer)`);
+    log(`writing a random ${size} checkpoint to ${dir}`);
+    await writeRandomCheckpoint(dir, { preset: size, tokenizerDir });
+  }
+  return dir;
+}
+
+interface Row {
+  backend: BackendName;
+  label: string;
+  size: WhisperPreset;
+  encoder?: Timing;
+  greedy?: Timing;
+  decoderLora?: Timing;
+  encDecLora?: Timing;
+  memory?: MemoryRun;
+  error?: string;
+}
+
+const probes = await probeBackends();
+const { runs, skipped } = plan(probes);
+for (const s of skipped) log(s);
+let initialised = false;
+const rows: Row[] = [];
+let profile: { kernel: string; ms: number; calls: number }[] | null = null;
+
+for (const { backend, size } of runs) {
+  const probe = probes.find((p) => p.name === backend)!;
+  const row: Row = { backend, label: label(probe), size };
+  rows.push(row);
+  let model: Awaited<ReturnType<typeof loadWhisper>>['model'] | null = null;
+  try {
+    if (!initialised) await initBackend(backend);
+    else await switchBackend(backend);
+    initialised = true;
+    const dir = await checkpointDir(size);
+    const loaded = await loadWhisper(dir);
+    model = loaded.model;
+    const tok = loaded.tokenizer;
+    const sot = tok.sotSequence({ language: tok.isMultilingual ? 'en' : undefined, task: 'transcribe', timestamps: false });
+    const eot = tok.special.eot;
+    log(`${backend} ${size}: encoder`);
+    row.encoder = benchEncoder(model, reps, budget);
+    log(`${backend} ${size}: greedy ${GREEDY_TOKENS} tokens`);
+    row.greedy = benchGreedy(model, sot, GREEDY_TOKENS, reps, budget);
+    log(`${backend} ${size}: decoder-LoRA step (8 × 32)`);
+    row.decoderLora = benchLoraStep(model, eot, { batch: 8, nTok: 32, stacks: ['decoder'] }, reps, budget);
+    log(`${backend} ${size}: encoder+decoder LoRA step (1 × 32)`);
+    row.encDecLora = benchLoraStep(model, eot, { batch: 1, nTok: 32, stacks: ['encoder', 'decoder'] }, reps, budget);
+    if (size === 'tiny' && (backend === 'wasm' || probe.accelerated)) {
+      log(`${backend} ${size}: ${memorySteps} decoder-LoRA steps (batch 2 × 32) for tensors and RSS`);
+      row.memory = benchMemory(model, eot, memorySteps, 2, 32);
+    }
+    if (backend === 'wasm' && size === 'tiny' && !args['no-profile']) {
+      log('wasm tiny: per-kernel profile of one encoder forward');
+      profile = await profileEncoder(model);
+    }
+  } catch (e) {
+    row.error = (e as Error).message.split('\n')[0];
+    log(`${backend} ${size} failed: ${row.error}`);
+  } finally {
+    model?.dispose();
+  }
+}
+
+log('store benchmark (10 000 clip rows)');
+const store = await benchStore();
+
+// ---- report ----------------------------------------------------------------------------------
+const m = machine(probes);
+const f = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
+const table = (title: string, head: string[], body: string[][]) => {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  console.log(`\n${title}\n`);
+  console.log(`| ${head.map((h, i) => h.padEnd(w[i])).join(' | ')} |`);
+  console.log(`|${w.map((x, i) => (i < 2 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`);
+  for (const r of body) console.log(`| ${r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`);
+};
+const ref = (size: string, v: number) => (size === 'tiny' ? v.toFixed(2) : '—');
+const ratio = (t: Timing | undefined, size: string, v: number) => (t && size === 'tiny' ? `${(t.wall / v).toFixed(1)}×` : '—');
+
+console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.platform}; load average ${m.loadAverage1m.toFixed(1)} at the end (shared machine).`);
+console.log(`Backends: ${m.backends.map((b) => `${b.name}${b.available ? (b.device ? ` (${b.device})` : '') : ' (unavailable)'}`).join(', ')}`);
+console.log(`Medians of up to ${reps} runs after one warm-up (fewer when a run is slow); wall s and process CPU s.${quick ? ' QUICK MODE: one run each.' : ''}`);
+for (const s of skipped) console.log(`Skipped: ${s}`);
+const ok = rows.filter((r) => !r.error);
+for (const r of rows.filter((r) => r.error)) console.log(`Failed: ${r.backend} ${r.size}: ${r.error}`);
+
+table('Encoder forward, 30 s of audio (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.encoder?.wall), f(r.encoder?.cpu), String(r.encoder?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encoder), ratio(r.encoder, r.size, PYTORCH_TINY.encoder)]));
+table(`Greedy decoding, ${GREEDY_TOKENS} tokens with the KV cache (s)`, ['size', 'backend', 'total', 'per token (ms)', 'cpu', 'PyTorch (ref)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.greedy?.wall), f(r.greedy ? (r.greedy.wall / GREEDY_TOKENS) * 1000 : undefined, 1), f(r.greedy?.cpu), ref(r.size, PYTORCH_TINY.greedy32), ratio(r.greedy, r.size, PYTORCH_TINY.greedy32)]));
+table('Decoder-LoRA training step, batch 8 × 32 tokens, cached encoder output (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.decoderLora?.wall), f(r.decoderLora?.cpu), String(r.decoderLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.decoderLora), ratio(r.decoderLora, r.size, PYTORCH_TINY.decoderLora)]));
+table('LoRA step through encoder and decoder, batch 1 × 32 tokens (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.encDecLora?.wall), f(r.encDecLora?.cpu), String(r.encDecLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encDecLora), ratio(r.encDecLora, r.size, PYTORCH_TINY.encDecLora)]));
+const mem = ok.filter((r) => r.memory);
+if (mem.length) {
+  table(`Memory over ${memorySteps} decoder-LoRA steps (tiny, batch 2 × 32 — smaller than 8 to keep the run short)`, ['size', 'backend', 'tensors before', 'tensors after', 'RSS after step 1 (MB)', `RSS after step ${memorySteps} (MB)`, 's/step'],
+    mem.map((r) => [r.size, r.label, String(r.memory!.tensorsBefore), String(r.memory!.tensorsAfter), f(r.memory!.rssAfterFirstMb, 0), f(r.memory!.rssAfterMb, 0), f(r.memory!.secPerStep)]));
+}
+if (profile) {
+  const total = profile.reduce((a, p) => a + p.ms, 0);
+  table('Where the wasm tiny encoder spends its time (tf.profile kernel time, one forward)', ['kernel', 'calls', 'ms', 'share'],
+    profile.slice(0, 10).map((p) => [p.kernel, String(p.calls), p.ms.toFixed(0), `${((p.ms / total) * 100).toFixed(1)}%`]));
+}
+const storeOps = Object.keys(store).filter((k) => k.endsWith('_ms') && !k.endsWith('_cpu_ms'));
+table(`Store, ${store.clips} clip rows (ms)`, ['operation', 'wall', 'cpu'], storeOps.map((k) => [k.slice(0, -3), store[k].toFixed(1), store[k.replace(/_ms$/, '_cpu_ms')].toFixed(1)]));
+
+const result = { at: new Date().toISOString(), quick, reps, machine: m, skipped, pytorchTinyRef: PYTORCH_TINY, greedyTokens: GREEDY_TOKENS, rows, profile, store };
+const outDir = path.join(HERE, 'results');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(`\nJSON: ${path.relative(process.cwd(), file)} (and bench/results/latest.json)`);
+
