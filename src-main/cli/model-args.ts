@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { initBackend, parseBackendName, backendFromEnv } from '../compute/backend.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
 import { UserError } from './errors.ts';
+import { resolveModelDir } from '../models/model-ref.ts';
 
 export const MODEL_OPTIONS = {
   model: { type: 'string' },
@@ -36,7 +37,9 @@ export function parseScale(v: string | undefined): number {
 export async function openModel(a: ModelArgs): Promise<LoadedWhisper & { backend: string }> {
   if (!a.model) throw new UserError('MISSING_ARGUMENT', '--model DIR is required (a Hugging Face Whisper folder, e.g. one from `vocab-tuner models download`)');
   const choice = await initBackend(a.backend ? parseBackendName(a.backend) : backendFromEnv());
-  const loaded = await loadWhisper(a.model);
+  // A folder, or a Hub repo id / short name already in the Hugging Face cache.
+  const dir = existsSync(a.model) ? a.model : resolveModelDir(a.model);
+  const loaded = await loadWhisper(dir);
   if (a.adapter) {
     if (!existsSync(a.adapter)) throw new UserError('ADAPTER_NOT_FOUND', `adapter folder ${a.adapter} does not exist`);
     const { applyAdapterDir } = await import('../tuning/apply-adapter.ts');

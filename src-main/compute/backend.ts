@@ -106,10 +106,16 @@ function probeWasm(): BackendProbe {
   }
 }
 
-export async function probeBackends(): Promise<BackendProbe[]> {
+/**
+ * `skipWebGpu`: when another backend is named explicitly, WebGPU is not probed (starting Dawn
+ * takes time and its Vulkan loader prints warnings about unusable drivers).
+ */
+export async function probeBackends(opts: { skipWebGpu?: boolean } = {}): Promise<BackendProbe[]> {
   return [
     probeTfjsNode(),
-    await probeWebGpu(),
+    opts.skipWebGpu
+      ? { name: 'webgpu', label: 'WebGPU (Dawn)', available: false, accelerated: false, detail: 'not probed (another backend was requested)' }
+      : await probeWebGpu(),
     probeWasm(),
     { name: 'cpu', label: 'pure JavaScript (CPU)', available: true, accelerated: false, detail: 'always available; slowest, supports every gradient' },
   ];
@@ -165,7 +171,7 @@ let current: BackendChoice | null = null;
  */
 export async function initBackend(prefer: BackendName | 'auto' = backendFromEnv()): Promise<BackendChoice> {
   if (current && (prefer === 'auto' || prefer === current.chosen)) return current;
-  const probes = await probeBackends();
+  const probes = await probeBackends({ skipWebGpu: prefer !== 'auto' && prefer !== 'webgpu' });
   let chosen: BackendName;
   let reason: string;
   if (prefer !== 'auto') {
