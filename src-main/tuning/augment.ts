@@ -5,7 +5,9 @@
  * Variant 0 is always the clean clip.
  */
 import { resample } from '../audio/resample.ts';
-import { rng } from '../whisper/decoding/logits.ts';
+import { rng, seedOf } from '../util/random.ts';
+
+export { seedOf };
 
 export interface AugmentConfig {
   /** Distinct versions of each clip (1 = no augmentation). With a frozen encoder each is encoded once. */
@@ -17,12 +19,6 @@ export interface AugmentConfig {
 }
 
 export const DEFAULT_AUGMENT: AugmentConfig = { variants: 3, speed: true, volume: true, noise: true, specAugment: true };
-
-export function seedOf(...parts: (string | number)[]): number {
-  let h = 2166136261;
-  for (const p of parts.join('|')) h = Math.imul(h ^ p.charCodeAt(0), 16777619);
-  return h >>> 0;
-}
 
 /** Waveform augmentation. Returns a new array; the input is untouched. */
 export function augmentWave(samples: Float32Array, c: AugmentConfig, seed: number): Float32Array {

@@ -7,6 +7,8 @@
  * Weights are generated one tensor at a time while the file is written, so even large-v3 dims
  * (1.5 G parameters) never sit in memory at once.
  */
+import { fnv1a, rng } from '../util/random.ts';
+import { sinusoids } from './sinusoids.ts';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,27 +80,8 @@ export function resolveDims(opts: Omit<RandomCheckpointOptions, 'tokenizerDir'>)
   return dims;
 }
 
-/** Seeded uniform [0,1) generator (mulberry32): small, fast, and the same on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FNV-1a of the tensor name, so each tensor's values do not depend on write order or sharding. */
-function hashName(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 function normal(n: number, std: number, mean: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     // Box–Muller: two normals per pair of uniforms.
@@ -110,25 +93,10 @@ function normal(n: number, std: number, mean: number, seed: number): Float32Arra
   return out;
 }
 
-/** OW `sinusoids(length, channels)`: sin then cos halves (the encoder's fixed positions). */
-function sinusoids(length: number, channels: number): Float32Array {
-  const half = channels / 2;
-  const inc = Math.log(10000) / (half - 1);
-  const out = new Float32Array(length * channels);
-  for (let t = 0; t < length; t++) {
-    for (let i = 0; i < half; i++) {
-      const x = t * Math.exp(-inc * i);
-      out[t * channels + i] = Math.sin(x);
-      out[t * channels + half + i] = Math.cos(x);
-    }
-  }
-  return out;
-}
-
 /** What a freshly initialised parameter of this name looks like (HF `_init_weights`-ish). */
 function initial(name: string, shape: number[], seed: number): () => Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
-  const s = (seed ^ hashName(name)) >>> 0;
+  const s = (seed ^ fnv1a(name)) >>> 0;
   if (name === 'model.encoder.embed_positions.weight') return () => sinusoids(shape[0], shape[1]);
   if (/layer_norm\.weight$/.test(name)) return () => normal(n, 0.02, 1, s);
   if (/\.bias$/.test(name)) return () => normal(n, 0.01, 0, s);

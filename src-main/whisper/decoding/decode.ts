@@ -11,7 +11,6 @@ import {
   argmax,
   logSoftmax,
   margin,
-  rng,
   sample,
   softmaxAt,
   suppressBlank,
@@ -19,6 +18,7 @@ import {
   topK,
   type LogitFilter,
 } from './logits.ts';
+import { rng } from '../../util/random.ts';
 import { DEFAULT_DECODING, verifyOptions, type DecodeTokenizer, type DecodingOptions, type DecodingResult } from './options.ts';
 
 /** len(utf8) / len(zlib(utf8)), as upstream's compression_ratio (zlib level 6 by default there too). */

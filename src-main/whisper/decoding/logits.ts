@@ -72,18 +72,6 @@ export function suppressTokens(ids: readonly number[]): LogitFilter {
   };
 }
 
-/** Seeded PRNG (mulberry32) so sampling at T > 0 is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Sample from softmax(row / temperature). */
 export function sample(row: Float32Array, temperature: number, random: () => number): number {
   let max = -Infinity;
