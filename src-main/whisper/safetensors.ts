@@ -143,17 +143,20 @@ function parseEntry(name: string, raw: unknown, file: string): TensorEntry {
   return { name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: offsets[0], end: offsets[1] };
 }
 
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (e) {
+    throw invalid(path, `cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /**
  * Reads and validates the header of a safetensors file without touching the tensor data.
  * Throws CheckpointError('CHECKPOINT_INVALID') naming the file (and tensor) on any violation.
  */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw invalid(path, `cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const fh = await openForRead(path);
   try {
     return await readHeaderFrom(fh, path);
   } finally {
@@ -270,12 +273,7 @@ export async function readSafetensors(
   path: string,
   opts: { names?: Iterable<string> } = {},
 ): Promise<Map<string, LoadedTensor>> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw invalid(path, `cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const fh = await openForRead(path);
   try {
     const header = await readHeaderFrom(fh, path);
     const wanted = opts.names ? new Set(opts.names) : undefined;
