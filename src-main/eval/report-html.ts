@@ -26,7 +26,8 @@ tbody tr:hover{background:#f9fafc}
 .guard.ok{background:#eaf6ef;border:1px solid #bfe3cd}.guard.flag{background:#fdeceb;border:1px solid #f3c1bd}.guard.none{background:#f3f4f6;border:1px solid var(--line)}
 .guard strong{font-size:16px}.guard .big{white-space:nowrap;font-size:26px;font-weight:700;font-variant-numeric:tabular-nums}
 .ok .big{color:var(--good)}.flag .big{color:var(--bad)}
-.diff{font-size:14px;line-height:1.9}
+.diff{font-size:14px;line-height:1.9;overflow-wrap:anywhere}
+.ref,code,.pill{overflow-wrap:anywhere}
 .diff ins,.diff del,.diff .s{text-decoration:none;border-radius:3px;padding:1px 3px}
 .diff ins{background:#dff3e6;color:#14663a}.diff del{background:#fde3e1;color:#a3241d;text-decoration:line-through}
 .diff .s{background:#fff1d6;color:#7a4a00}.diff .s del{background:none;padding:0;color:#a3241d}.diff .s ins{background:none;padding:0;color:#14663a}
@@ -53,16 +54,33 @@ const logp = (v: number | null) => (v === null ? '—' : v.toFixed(2));
 /** Token text made visible: leading spaces matter (" Py" vs "Py"). */
 const tok = (t: string) => `<span class="tok">${esc(JSON.stringify(t))}</span>`;
 
+/**
+ * A hallucinating model (a repetition loop, or a random-weight fixture) can emit hundreds of words
+ * for a ten-word clip; past twice the reference length (at least 60 words) the diff is cut with a
+ * count, so one runaway transcript cannot bury the others. The JSON keeps the full text.
+ */
+function diffLimit(refWords: number): number {
+  return Math.max(60, 2 * refWords);
+}
+
+/** A word of a runaway transcript can be one 500-character token; shown cut, whole in the tooltip. */
+const word = (w: string) => (w.length > 60 ? `<span title="${esc(w)}">${esc(w.slice(0, 60))}…</span>` : esc(w));
+
 function diffHtml(ops: readonly AlignOp[]): string {
   if (ops.length === 0) return '<span class="pill">empty</span>';
-  return ops.map((o) => {
+  const limit = diffLimit(ops.filter((o) => o.op !== 'ins').length);
+  const hidden = ops.slice(limit);
+  const more = hidden.length > 0
+    ? ` <span class="pill">… ${hidden.length} more word${hidden.length === 1 ? '' : 's'} not shown (${hidden.filter((o) => o.op === 'ins').length} inserted)</span>`
+    : '';
+  return ops.slice(0, limit).map((o) => {
     switch (o.op) {
-      case 'equal': return esc(o.ref);
-      case 'del': return `<del title="deleted">${esc(o.ref)}</del>`;
-      case 'ins': return `<ins title="inserted">${esc(o.hyp)}</ins>`;
-      case 'sub': return `<span class="s" title="substituted"><del>${esc(o.ref)}</del> → <ins>${esc(o.hyp)}</ins></span>`;
+      case 'equal': return word(o.ref);
+      case 'del': return `<del title="deleted">${word(o.ref)}</del>`;
+      case 'ins': return `<ins title="inserted">${word(o.hyp)}</ins>`;
+      case 'sub': return `<span class="s" title="substituted"><del>${word(o.ref)}</del> → <ins>${word(o.hyp)}</ins></span>`;
     }
-  }).join(' ');
+  }).join(' ') + more;
 }
 
 /** Summary grid: one row per model, WER/CER per set and mode; the best value per column in bold. */
