@@ -158,6 +158,8 @@ async function activate(name: BackendName): Promise<string | undefined> {
     registerWasmGradKernels();
     const { registerWasmFastMatMul } = await import('./wasm-matmul.ts');
     registerWasmFastMatMul();
+    const { registerWasmSharedIdentity } = await import('./wasm-identity.ts');
+    registerWasmSharedIdentity();
     return undefined;
   }
   return undefined;
