@@ -200,7 +200,7 @@ export function renderReport(r: CompareReport): string {
 <title>Vocab Tuner comparison — ${esc(r.dataset.path)}</title><style>${CSS}</style></head>
 <body><main>
 <h1>Before / after comparison</h1>
-<p class="sub">Dataset <code>${esc(r.dataset.path)}</code> · ${r.dataset.clips} clips · ${r.terms.length} terms: ${r.terms.map(esc).join(', ') || '—'} · ${esc(r.createdAt)}</p>
+<p class="sub">Dataset <code>${esc(r.dataset.path)}</code> · ${r.dataset.clips} clips · ${r.terms.length} term${r.terms.length === 1 ? '' : 's'}: ${r.terms.map(esc).join(', ') || '—'} · ${esc(r.createdAt)}</p>
 ${gridSection(r)}
 ${guardSection(r)}
 ${tradeOffSection(r)}
