@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatSummary } from '../../../src-main/cli/compare.ts';
@@ -47,6 +47,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 test('compare: base / prompt / tuned grid, scorecard, guard and trade-off from the CLI; HTML report screenshot', { skip, timeout: 20 * 60_000 }, async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'vt-compare-cli-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const data = await makeTermDataset(path.join(tmp, 'data'));
   markControlsGeneral(data);
 

@@ -4,7 +4,7 @@
 // a merged folder (encoder recomputed, base reloaded afterwards).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -63,9 +63,10 @@ async function writeDecoderLora(dir: string): Promise<string> {
   return dir;
 }
 
-test('ModelRunner: transcripts and probes equal the lead\'s functions; the base encoder output is reused for decoder-only adapters', { skip: NEEDS_REFERENCE, timeout: 10 * 60_000 }, async () => {
+test('ModelRunner: transcripts and probes equal the lead\'s functions; the base encoder output is reused for decoder-only adapters', { skip: NEEDS_REFERENCE, timeout: 10 * 60_000 }, async (t) => {
   await initBackend('wasm');
   const tmp = mkdtempSync(path.join(tmpdir(), 'vt-runner-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const lora = await writeDecoderLora(path.join(tmp, 'lora'));
   const merged = path.join(tmp, 'merged');
   await writeRandomCheckpoint(merged, { tokenizerDir: MICRO_F32, seed: 5 }); // a full folder of the same size
