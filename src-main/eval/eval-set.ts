@@ -16,6 +16,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../cli/errors.ts';
+import { parseCsv } from '../store/csv.ts';
 import type { ClipSet } from './types.ts';
 
 export type EvalClip = {
@@ -39,44 +40,13 @@ function fail(root: string, what: string): never {
   throw new UserError('DATASET_INVALID', `The dataset ${root} ${what}; export it again with \`vocab-tuner data export\` or fix its metadata file.`);
 }
 
-/** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes. Returns rows of strings. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const s = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (quoted) {
-      if (ch === '"' && s[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && s[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.some((f) => f.length > 0)) rows.push(row);
-      row = [];
-    } else field += ch;
-  }
-  row.push(field);
-  if (row.some((f) => f.length > 0)) rows.push(row);
-  return rows;
-}
-
 function readMetadata(dir: string, root: string): Row[] | null {
   const csv = path.join(dir, 'metadata.csv');
   const jsonl = path.join(dir, 'metadata.jsonl');
   let records: Record<string, unknown>[];
   if (existsSync(csv)) {
-    const [header, ...body] = parseCsv(readFileSync(csv, 'utf8'));
+    // The store's RFC 4180 reader (one CSV dialect for import and evaluation); blank lines skipped.
+    const [header, ...body] = parseCsv(readFileSync(csv, 'utf8'), csv).filter((r) => r.some((cell) => cell.length > 0));
     if (!header) fail(root, `has an empty ${csv}`);
     records = body.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
   } else if (existsSync(jsonl)) {

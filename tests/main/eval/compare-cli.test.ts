@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatSummary } from '../../../src-main/cli/compare.ts';
 import { initBackend } from '../../../src-main/compute/backend.ts';
-import { parseCsv } from '../../../src-main/eval/eval-set.ts';
+import { parseCsv } from '../../../src-main/store/csv.ts';
 import type { CompareReport } from '../../../src-main/eval/types.ts';
 import { defaultConfig, tune } from '../../../src-main/tuning/trainer.ts';
 import { hasTool } from '../../helpers/speech.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runComparison, termProbesFromProbeResult, type DecodeSettings } from '../../../src-main/eval/compare.ts';
-import { readEvalSet, readTermsFile, parseCsv, type EvalClip } from '../../../src-main/eval/eval-set.ts';
+import { readEvalSet, readTermsFile, type EvalClip } from '../../../src-main/eval/eval-set.ts';
 import { forgettingGuard, scoreRun } from '../../../src-main/eval/grid.ts';
 import type { TermProbe } from '../../../src-main/eval/types.ts';
 
@@ -70,7 +70,6 @@ test('readEvalSet: CSV with quotes, split rules, terms file', () => {
     assert.equal(set.clips[3].reference, 'Please pass the salt, "thanks".');
     assert.deepEqual(set.notes, ['1 clip(s) in split "train" were not scored (not a held-out split).']);
     assert.deepEqual(readTermsFile(path.join(dir, 'terms.txt')), ['PyTorch', 'CUDA']);
-    assert.deepEqual(parseCsv('a,"b\nc"\n\n1,2'), [['a', 'b\nc'], ['1', '2']]);
     writeFileSync(path.join(dir, 'metadata.csv'), 'file_name,transcription,split\nclips/missing.wav,hi,test\n');
     assert.throws(() => readEvalSet(dir), (e: { code?: string }) => e.code === 'DATASET_INVALID');
   } finally {
