@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { UserError } from './errors.ts';
 import { formatBytes } from '../models/download.ts';
 import { exportGgml } from '../models/ggml.ts';
@@ -28,14 +29,24 @@ type Exporter = (a: ExportArgs) => Promise<Record<string, unknown>>;
 
 const EXPORTERS: Record<string, Exporter> = {
   ggml: async (a) => {
+    // A tuned model goes through the merged Hugging Face folder first (base + scale·adapter), so
+    // whisper.cpp gets exactly what `--format hf` would write.
+    let source = a.modelDir;
+    let tmp: string | undefined;
     if (a.adapter) {
-      throw new UserError('EXPORT_UNSUPPORTED', '--adapter with --format ggml is not supported yet (it needs the trainer\'s adapter merge); export the base model, or wait for the tuning release.');
+      tmp = await mkdtemp(path.join(path.dirname(a.out), '.vt-merge-'));
+      source = path.join(tmp, 'merged');
+      await exportHf({ ...a, out: source });
     }
-    const r = await exportGgml(a.modelDir, a.out, {
+    try {
+      const r = await exportGgml(source, a.out, {
       type: a.ggmlType,
       onTensor: a.json || !process.stderr.isTTY ? undefined : (name, i, n) => process.stderr.write(`\r  tensor ${i + 1}/${n} ${name}\x1b[K${i + 1 === n ? '\n' : ''}`),
-    });
-    return { ...r, model: a.modelDir };
+      });
+      return { ...r, model: a.modelDir, adapter: a.adapter ?? null };
+    } finally {
+      if (tmp) await rm(tmp, { recursive: true, force: true });
+    }
   },
   hf: exportHf,
   peft: exportPeft,

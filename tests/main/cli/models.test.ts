@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeWhisperRepo, startFakeHub } from '../models/fake-hub.ts';
@@ -63,7 +63,7 @@ test('models download → list → rm through the CLI with --json', async () => 
   }
 });
 
-test('export --format ggml writes the file; --adapter says it is not supported yet', { skip: !existsSync(FIXTURE) && 'needs ../shared/reference (not in a fresh clone)' }, async () => {
+test('export --format ggml writes the file, merges an --adapter first, and rejects a folder that is no adapter', { skip: !existsSync(FIXTURE) && 'needs ../shared/reference (not in a fresh clone)' }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vt-cli-export-'));
   try {
     const out = path.join(dir, 'ggml-micro.bin');
@@ -75,9 +75,16 @@ test('export --format ggml writes the file; --adapter says it is not supported y
     assert.equal(j.bytes, statSync(out).size);
     assert.equal(readFileSync(out).readUInt32LE(0), 0x67676d6c);
 
+    // A merged "adapter" equal to the base (the fixture itself) must give the base's bytes.
+    const merged = path.join(dir, 'ggml-merged.bin');
+    const viaAdapter = await cli(['export', '--model', FIXTURE, '--format', 'ggml', '--ggml-type', 'f32', '--adapter', FIXTURE, '--out', merged, '--json'], { HF_HOME: dir });
+    assert.equal(viaAdapter.code, 0, viaAdapter.stderr);
+    assert.ok(readFileSync(merged).equals(readFileSync(out)), 'base + identical merged model = base');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.vt-merge-')), [], 'the temporary merge folder is removed');
+
     const adapter = await cli(['export', '--model', FIXTURE, '--format', 'ggml', '--adapter', dir, '--out', out], { HF_HOME: dir });
     assert.equal(adapter.code, 1);
-    assert.match(adapter.stderr, /error \[EXPORT_UNSUPPORTED\]: --adapter with --format ggml is not supported yet/);
+    assert.match(adapter.stderr, /error \[ADAPTER_INVALID\]/);
 
     const notCached = await cli(['export', '--model', 'base.en', '--format', 'ggml', '--out', out], { HF_HOME: dir });
     assert.equal(notCached.code, 1);
