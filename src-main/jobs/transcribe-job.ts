@@ -1,6 +1,8 @@
 /**
- * @file Job: pre-label clips with the base model (Dataset page). Each clip is transcribed the way
- * `vocab-tuner transcribe` does it (greedy with the temperature fallback); the serving process
+ * @file Job: pre-label clips with the base model (Dataset page). Each clip is transcribed like
+ * `vocab-tuner transcribe --temperature 0`: greedy, without the sampled fallback, so a clip always
+ * gets the same suggestion (as in the comparison) and a clip the model cannot read costs one
+ * decode instead of six; a person checks every pre-label anyway. The serving process
  * stores the texts with source `base_model` when the job is done, so a user who types a transcript
  * meanwhile is never overwritten (the handler checks).
  *
@@ -29,7 +31,7 @@ export async function run(p: TranscribeJobParams, ctx: JobContext): Promise<{ id
       if (ctx.signal.aborted) break;
       const samples = await loadAudio(c.path);
       const lang = tokenizer.isMultilingual ? (p.language ?? 'en') : undefined;
-      const t = transcribeSamples(model, tokenizer, samples, { language: lang, signal: ctx.signal });
+      const t = transcribeSamples(model, tokenizer, samples, { language: lang, temperatures: [0], signal: ctx.signal });
       out.push({ id: c.id, text: t.text.trim() });
       ctx.progress({ done: out.length, total: p.clips.length, message: `clip ${c.id}: ${t.text.trim().slice(0, 80)}` });
     }
