@@ -33,6 +33,27 @@ test('validators accept good calls and name the first bad argument', () => {
   assert.match(validateCall('models.download', [{ repo: '../../etc' }])!, /owner\/name/);
 });
 
+test('validators for tuning, comparison, models and settings channels', () => {
+  assert.equal(validateCall('tune.start', [{ method: 'lora', learningRate: 1e-3, epochs: 1, rank: 8, regulariser: 'distill', regulariserWeight: 0.5, steps: 3 }]), null);
+  assert.match(validateCall('tune.start', [{ method: 'lora', learningRate: 1e-3, epochs: 1, rank: 8, regulariser: 'distill', regulariserWeight: 0.5, steps: 0 }])!, /steps must be between 1/);
+  assert.equal(validateCall('runs.get', [1]), null);
+  assert.equal(validateCall('compare.get', [2]), null);
+  assert.equal(validateCall('clips.prelabel', [{}]), null);
+  assert.equal(validateCall('clips.prelabel', [{ ids: [1, 2] }]), null);
+  assert.match(validateCall('clips.prelabel', [{ ids: [1, 'x'] }])!, /ids\[1\] must be an integer/);
+  assert.equal(validateCall('models.import', [{ path: '/models/whisper-small' }]), null);
+  assert.equal(validateCall('models.import', [{ path: 'C:\\models\\small' }]), null);
+  assert.match(validateCall('models.import', [{ path: 'models/small' }])!, /must be an absolute path/);
+  assert.match(validateCall('models.import', [{ path: '/a\0b' }])!, /NUL/);
+  assert.equal(validateCall('models.setBase', ['local/whisper-micro-en']), null);
+  assert.match(validateCall('models.setBase', ['/etc/passwd'])!, /model id/);
+  assert.equal(validateCall('models.export', [{ runId: 1, format: 'ggml', outDir: '/tmp/out' }]), null);
+  assert.match(validateCall('models.export', [{ runId: 1, format: 'onnx', outDir: '/tmp/out' }])!, /format must be one of hf, peft, ggml/);
+  assert.equal(validateCall('settings.set', [{ backend: 'wasm' }]), null);
+  assert.match(validateCall('settings.set', [{ backend: 'cuda' }])!, /backend must be one of/);
+  assert.match(validateCall('settings.set', [{ dataDir: '/x' }])!, /dataDir is not a known field/);
+});
+
 test('dispatch: unknown channel, invalid payload, thrown UserError and internal errors become IpcResults', async () => {
   const calls: unknown[] = [];
   const handlers = {
