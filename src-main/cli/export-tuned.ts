@@ -7,8 +7,9 @@
  *                  the LoRA adapter re-validated against BASE and written in PEFT's layout
  *                  (B multiplied by S), so PEFT's from_pretrained loads it unchanged.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { exportGgml } from '../models/ggml.ts';
 import { loadCheckpoint } from '../whisper/checkpoint.ts';
 import type { WritableDtype } from '../whisper/safetensors.ts';
 import { notAnAdapter, resolveAdapterDir, type AdapterKind } from '../tuning/apply-adapter.ts';
@@ -96,4 +97,24 @@ export async function exportPeft(a: ExportTunedArgs): Promise<Record<string, unk
     scale,
   });
   return { out: a.out, adapter, adapter_scale: scale, modules: peft.pairs.size, rank: peft.rank, bytes: await folderBytes(a.out, [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) };
+}
+
+/**
+ * --format ggml with an adapter: whisper.cpp has no adapters, so the adapter is merged into a
+ * temporary Hugging Face folder beside the output (same disk, removed afterwards) and that folder
+ * is converted — exactly what `--format hf` would write, then `exportGgml`.
+ */
+export async function exportGgmlTuned(
+  a: ExportTunedArgs,
+  opts: { type?: 'f16' | 'f32'; onTensor?: (name: string, i: number, n: number) => void } = {},
+): Promise<Awaited<ReturnType<typeof exportGgml>>> {
+  await mkdir(dirname(resolve(a.out)), { recursive: true });
+  const tmp = await mkdtemp(join(dirname(resolve(a.out)), '.vt-merge-'));
+  try {
+    const merged = join(tmp, 'merged');
+    await exportHf({ ...a, out: merged });
+    return await exportGgml(merged, a.out, opts);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }

@@ -5,12 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { UserError } from './errors.ts';
 import { formatBytes } from '../models/download.ts';
 import { exportGgml } from '../models/ggml.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
-import { exportHf, exportPeft } from './export-tuned.ts';
+import { exportGgmlTuned, exportHf, exportPeft } from './export-tuned.ts';
 
 const USAGE = `Usage:
   vocab-tuner export --model DIR|REPO --format ggml [--ggml-type f16|f32] --out FILE [--json]
@@ -29,24 +28,10 @@ type Exporter = (a: ExportArgs) => Promise<Record<string, unknown>>;
 
 const EXPORTERS: Record<string, Exporter> = {
   ggml: async (a) => {
-    // A tuned model goes through the merged Hugging Face folder first (base + scale·adapter), so
-    // whisper.cpp gets exactly what `--format hf` would write.
-    let source = a.modelDir;
-    let tmp: string | undefined;
-    if (a.adapter) {
-      tmp = await mkdtemp(path.join(path.dirname(a.out), '.vt-merge-'));
-      source = path.join(tmp, 'merged');
-      await exportHf({ ...a, out: source });
-    }
-    try {
-      const r = await exportGgml(source, a.out, {
-      type: a.ggmlType,
-      onTensor: a.json || !process.stderr.isTTY ? undefined : (name, i, n) => process.stderr.write(`\r  tensor ${i + 1}/${n} ${name}\x1b[K${i + 1 === n ? '\n' : ''}`),
-      });
-      return { ...r, model: a.modelDir, adapter: a.adapter ?? null };
-    } finally {
-      if (tmp) await rm(tmp, { recursive: true, force: true });
-    }
+    const onTensor = a.json || !process.stderr.isTTY ? undefined : (name: string, i: number, n: number) => process.stderr.write(`\r  tensor ${i + 1}/${n} ${name}\x1b[K${i + 1 === n ? '\n' : ''}`);
+    // A tuned model is merged first (whisper.cpp has no adapters); see exportGgmlTuned.
+    const r = a.adapter ? await exportGgmlTuned({ ...a, adapter: a.adapter }, { type: a.ggmlType, onTensor }) : await exportGgml(a.modelDir, a.out, { type: a.ggmlType, onTensor });
+    return { ...r, model: a.modelDir, adapter: a.adapter ?? null };
   },
   hf: exportHf,
   peft: exportPeft,

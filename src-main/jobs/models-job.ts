@@ -4,12 +4,11 @@
  * (a local HF folder → the cache as local/<name>, validated) and `export` (a tuned run → merged HF
  * folder, PEFT adapter, or whisper.cpp ggml file). One module, `params.action` picks.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { downloadModel, formatBytes } from '../models/download.ts';
 import { importLocalModel } from '../models/import-local.ts';
-import { exportGgml } from '../models/ggml.ts';
-import { exportHf, exportPeft } from '../cli/export-tuned.ts';
+import { exportGgmlTuned, exportHf, exportPeft } from '../cli/export-tuned.ts';
 import { UserError } from '../cli/errors.ts';
 import type { JobContext } from './protocol.ts';
 
@@ -40,12 +39,5 @@ export async function run(p: ModelsJobParams, ctx: JobContext): Promise<unknown>
   const args = { modelDir: p.modelDir, adapter: p.adapterDir, adapterScale: String(p.scale) };
   if (p.format === 'hf') return exportHf({ ...args, out: p.outDir });
   if (p.format === 'peft') return exportPeft({ ...args, out: p.outDir });
-  // ggml: merge first (whisper.cpp has no adapters), then convert the merged folder.
-  const merged = mkdtempSync(path.join(path.dirname(path.resolve(p.outDir)), '.vt-merge-'));
-  try {
-    await exportHf({ ...args, out: merged });
-    return await exportGgml(merged, path.join(p.outDir, 'ggml-model.bin'), { onTensor: (_n, i, n) => ctx.progress({ done: i + 1, total: n, message: 'writing ggml tensors' }) });
-  } finally {
-    rmSync(merged, { recursive: true, force: true });
-  }
+  return exportGgmlTuned({ ...args, out: path.join(p.outDir, 'ggml-model.bin') }, { onTensor: (_n, i, n) => ctx.progress({ done: i + 1, total: n, message: 'writing ggml tensors' }) });
 }
