@@ -41,7 +41,7 @@ if (args.help) {
 }
 const quick = args.quick;
 const reps = quick ? 1 : 5;
-const budget = quick ? 5 : 40; // seconds of repeats per measurement after the warm-up
+const budget = quick ? 5 : 30; // seconds of repeats per measurement after the warm-up
 const memorySteps = Number(args['memory-steps'] ?? (quick ? 20 : 200));
 const sizes = args.sizes.split(',').map((s) => s.trim()) as WhisperPreset[];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -107,10 +107,22 @@ interface Row {
   encoder?: Timing;
   greedy?: Timing;
   decoderLora?: Timing;
+  /** Batch of the decoder-LoRA step (8 unless the backend cannot hold it). */
+  decoderLoraBatch?: number;
   encDecLora?: Timing;
   memory?: MemoryRun;
-  error?: string;
+  /** Why a measurement is missing, per measurement ("encoder", …) or "load". */
+  errors: Record<string, string>;
 }
+
+/**
+ * The wasm heap is 32-bit (4 GB) and never shrinks. At base size a decoder-LoRA step with batch 8
+ * (its tape holds the cross-attention keys/values of 8 × 1500 frames per layer) and the
+ * encoder+decoder LoRA step (8 heads × 1500² attention per layer, kept for the backward pass)
+ * run out of it, and an out-of-memory abort leaves the wasm module unusable for the rest of the
+ * process. So on wasm, sizes above tiny measure the decoder step at batch 4 and skip the other.
+ */
+const WASM_HEAP_LIMITED = (backend: BackendName, size: WhisperPreset) => backend === 'wasm' && size !== 'tiny' && size !== 'micro';
 
 const probes = await probeBackends();
 const { runs, skipped } = plan(probes);
@@ -121,7 +133,18 @@ let profile: { kernel: string; ms: number; calls: number }[] | null = null;
 
 for (const { backend, size } of runs) {
   const probe = probes.find((p) => p.name === backend)!;
-  const row: Row = { backend, label: label(probe), size };
+  const row: Row = { backend, label: label(probe), size, errors: {} };
+  /** Runs one measurement; a failure is recorded and the next measurement still runs. */
+  const item = async <T>(name: string, fn: () => Promise<T> | T): Promise<T | undefined> => {
+    log(`${backend} ${size}: ${name}`);
+    try {
+      return await fn();
+    } catch (e) {
+      row.errors[name] = (e as Error).message.split('\n')[0];
+      log(`${backend} ${size}: ${name} failed: ${row.errors[name]}`);
+      return undefined;
+    }
+  };
   rows.push(row);
   let model: Awaited<ReturnType<typeof loadWhisper>>['model'] | null = null;
   try {
@@ -134,25 +157,22 @@ for (const { backend, size } of runs) {
     const tok = loaded.tokenizer;
     const sot = tok.sotSequence({ language: tok.isMultilingual ? 'en' : undefined, task: 'transcribe', timestamps: false });
     const eot = tok.special.eot;
-    log(`${backend} ${size}: encoder`);
-    row.encoder = benchEncoder(model, reps, budget);
-    log(`${backend} ${size}: greedy ${GREEDY_TOKENS} tokens`);
-    row.greedy = benchGreedy(model, sot, GREEDY_TOKENS, reps, budget);
-    log(`${backend} ${size}: decoder-LoRA step (8 × 32)`);
-    row.decoderLora = benchLoraStep(model, eot, { batch: 8, nTok: 32, stacks: ['decoder'] }, reps, budget);
-    log(`${backend} ${size}: encoder+decoder LoRA step (1 × 32)`);
-    row.encDecLora = benchLoraStep(model, eot, { batch: 1, nTok: 32, stacks: ['encoder', 'decoder'] }, reps, budget);
+    const m = model;
+    row.encoder = await item('encoder', () => benchEncoder(m, reps, budget));
+    row.greedy = await item(`greedy ${GREEDY_TOKENS} tokens`, () => benchGreedy(m, sot, GREEDY_TOKENS, reps, budget));
+    row.decoderLoraBatch = WASM_HEAP_LIMITED(backend, size) ? 4 : 8;
+    row.decoderLora = await item('decoder-LoRA step', () => benchLoraStep(m, eot, { batch: row.decoderLoraBatch!, nTok: 32, stacks: ['decoder'] }, reps, budget));
+    if (WASM_HEAP_LIMITED(backend, size)) row.errors['encoder+decoder LoRA step'] = 'skipped: exceeds the 4 GB wasm heap at this size';
+    else row.encDecLora = await item('encoder+decoder LoRA step', () => benchLoraStep(m, eot, { batch: 1, nTok: 32, stacks: ['encoder', 'decoder'] }, reps, budget));
     if (size === 'tiny' && (backend === 'wasm' || probe.accelerated)) {
-      log(`${backend} ${size}: ${memorySteps} decoder-LoRA steps (batch 2 × 32) for tensors and RSS`);
-      row.memory = benchMemory(model, eot, memorySteps, 2, 32);
+      row.memory = await item(`${memorySteps} decoder-LoRA steps (batch 1 × 32)`, () => benchMemory(m, eot, memorySteps, 1, 32));
     }
     if (backend === 'wasm' && size === 'tiny' && !args['no-profile']) {
-      log('wasm tiny: per-kernel profile of one encoder forward');
-      profile = await profileEncoder(model);
+      profile = (await item('per-kernel encoder profile', () => profileEncoder(m))) ?? null;
     }
   } catch (e) {
-    row.error = (e as Error).message.split('\n')[0];
-    log(`${backend} ${size} failed: ${row.error}`);
+    row.errors.load = (e as Error).message.split('\n')[0];
+    log(`${backend} ${size} failed: ${row.errors.load}`);
   } finally {
     model?.dispose();
   }
@@ -178,20 +198,20 @@ console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.no
 console.log(`Backends: ${m.backends.map((b) => `${b.name}${b.available ? (b.device ? ` (${b.device})` : '') : ' (unavailable)'}`).join(', ')}`);
 console.log(`Medians of up to ${reps} runs after one warm-up (fewer when a run is slow); wall s and process CPU s.${quick ? ' QUICK MODE: one run each.' : ''}`);
 for (const s of skipped) console.log(`Skipped: ${s}`);
-const ok = rows.filter((r) => !r.error);
-for (const r of rows.filter((r) => r.error)) console.log(`Failed: ${r.backend} ${r.size}: ${r.error}`);
+const ok = rows.filter((r) => !r.errors.load);
+for (const r of rows) for (const [what, why] of Object.entries(r.errors)) console.log(`Not measured: ${r.backend} ${r.size} ${what}: ${why}`);
 
 table('Encoder forward, 30 s of audio (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
   ok.map((r) => [r.size, r.label, f(r.encoder?.wall), f(r.encoder?.cpu), String(r.encoder?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encoder), ratio(r.encoder, r.size, PYTORCH_TINY.encoder)]));
 table(`Greedy decoding, ${GREEDY_TOKENS} tokens with the KV cache (s)`, ['size', 'backend', 'total', 'per token (ms)', 'cpu', 'PyTorch (ref)', 'vs PyTorch'],
   ok.map((r) => [r.size, r.label, f(r.greedy?.wall), f(r.greedy ? (r.greedy.wall / GREEDY_TOKENS) * 1000 : undefined, 1), f(r.greedy?.cpu), ref(r.size, PYTORCH_TINY.greedy32), ratio(r.greedy, r.size, PYTORCH_TINY.greedy32)]));
-table('Decoder-LoRA training step, batch 8 × 32 tokens, cached encoder output (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
-  ok.map((r) => [r.size, r.label, f(r.decoderLora?.wall), f(r.decoderLora?.cpu), String(r.decoderLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.decoderLora), ratio(r.decoderLora, r.size, PYTORCH_TINY.decoderLora)]));
+table('Decoder-LoRA training step, batch 8 × 32 tokens, cached encoder output (s)', ['size', 'backend', 'batch', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, String(r.decoderLoraBatch ?? '—'), f(r.decoderLora?.wall), f(r.decoderLora?.cpu), String(r.decoderLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.decoderLora), ratio(r.decoderLora, r.size, PYTORCH_TINY.decoderLora)]));
 table('LoRA step through encoder and decoder, batch 1 × 32 tokens (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
   ok.map((r) => [r.size, r.label, f(r.encDecLora?.wall), f(r.encDecLora?.cpu), String(r.encDecLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encDecLora), ratio(r.encDecLora, r.size, PYTORCH_TINY.encDecLora)]));
 const mem = ok.filter((r) => r.memory);
 if (mem.length) {
-  table(`Memory over ${memorySteps} decoder-LoRA steps (tiny, batch 2 × 32 — smaller than 8 to keep the run short)`, ['size', 'backend', 'tensors before', 'tensors after', 'RSS after step 1 (MB)', `RSS after step ${memorySteps} (MB)`, 's/step'],
+  table(`Memory over ${memorySteps} decoder-LoRA steps (tiny, batch 1 × 32 — smaller than 8 to keep the run short)`, ['size', 'backend', 'tensors before', 'tensors after', 'RSS after step 1 (MB)', `RSS after step ${memorySteps} (MB)`, 's/step'],
     mem.map((r) => [r.size, r.label, String(r.memory!.tensorsBefore), String(r.memory!.tensorsAfter), f(r.memory!.rssAfterFirstMb, 0), f(r.memory!.rssAfterMb, 0), f(r.memory!.secPerStep)]));
 }
 if (profile) {

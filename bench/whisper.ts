@@ -30,11 +30,12 @@ const median = (xs: number[]) => {
 /**
  * Runs `fn` once to warm up, then `reps` times (fewer when one run exceeds `budgetSec`, so a slow
  * software backend still finishes). Shape: fn returns nothing; its work must be complete (data read
- * back) when it returns.
+ * back) when it returns. Reads use the async `data()`: WebGPU under Node has no synchronous readback
+ * (tfjs-backend-webgpu's dataSync needs OffscreenCanvas).
  */
-export function measure(fn: () => void, reps: number, budgetSec: number): Timing {
+export async function measure(fn: () => unknown, reps: number, budgetSec: number): Promise<Timing> {
   const t0 = performance.now();
-  fn();
+  await fn();
   const warm = (performance.now() - t0) / 1000;
   const n = Math.max(1, Math.min(reps, Math.floor(budgetSec / Math.max(warm, 1e-3))));
   const wall: number[] = [];
@@ -42,7 +43,7 @@ export function measure(fn: () => void, reps: number, budgetSec: number): Timing
   for (let i = 0; i < n; i++) {
     const c = process.cpuUsage();
     const t = performance.now();
-    fn();
+    await fn();
     wall.push((performance.now() - t) / 1000);
     const u = process.cpuUsage(c);
     cpu.push((u.user + u.system) / 1e6);
@@ -70,12 +71,12 @@ export function fakeMel(model: WhisperModel, b = 1): tf.Tensor3D {
 }
 
 /** Encoder forward on one 30-second window. */
-export function benchEncoder(model: WhisperModel, reps: number, budgetSec: number): Timing {
+export async function benchEncoder(model: WhisperModel, reps: number, budgetSec: number): Promise<Timing> {
   const mel = fakeMel(model);
   try {
-    return measure(() => {
+    return await measure(async () => {
       const y = model.encode(mel);
-      y.dataSync();
+      await y.data();
       y.dispose();
     }, reps, budgetSec);
   } finally {
@@ -88,10 +89,10 @@ export function benchEncoder(model: WhisperModel, reps: number, budgetSec: numbe
  * to the host each step, as the real decoder does). The first step also computes the cross-
  * attention keys/values. Returns the whole loop's timing; per token = total / nTokens.
  */
-export function benchGreedy(model: WhisperModel, sot: number[], nTokens: number, reps: number, budgetSec: number): Timing {
+export async function benchGreedy(model: WhisperModel, sot: number[], nTokens: number, reps: number, budgetSec: number): Promise<Timing> {
   const audio = tf.tidy(() => model.encode(fakeMel(model)));
   try {
-    return measure(() => {
+    return await measure(async () => {
       const cache = new KVCache(model.dims.nTextLayer);
       try {
         let feed = sot;
@@ -100,7 +101,7 @@ export function benchGreedy(model: WhisperModel, sot: number[], nTokens: number,
             const logits = model.decodeStep(tf.tensor2d([feed], [1, feed.length], 'int32'), audio, cache);
             return tf.argMax(logits, -1);
           });
-          const id = (next.dataSync() as Int32Array)[0];
+          const id = ((await next.data()) as Int32Array)[0];
           next.dispose();
           feed = [id];
         }
@@ -161,10 +162,10 @@ export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { 
   };
 }
 
-export function benchLoraStep(model: WhisperModel, eot: number, s: StepSetup, reps: number, budgetSec: number): Timing {
+export async function benchLoraStep(model: WhisperModel, eot: number, s: StepSetup, reps: number, budgetSec: number): Promise<Timing> {
   const { step, dispose } = makeLoraStep(model, eot, s);
   try {
-    return measure(() => void step(), reps, budgetSec);
+    return await measure(step, reps, budgetSec);
   } finally {
     dispose();
   }
