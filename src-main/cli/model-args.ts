@@ -4,6 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { initBackend, parseBackendName, backendFromEnv } from '../compute/backend.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
 import { UserError } from './errors.ts';
@@ -38,7 +39,8 @@ export async function openModel(a: ModelArgs): Promise<LoadedWhisper & { backend
   if (!a.model) throw new UserError('MISSING_ARGUMENT', '--model DIR is required (a Hugging Face Whisper folder, e.g. one from `vocab-tuner models download`)');
   const choice = await initBackend(a.backend ? parseBackendName(a.backend) : backendFromEnv());
   // A folder, or a Hub repo id / short name already in the Hugging Face cache.
-  const dir = existsSync(a.model) ? a.model : resolveModelDir(a.model);
+  const looksLikePath = existsSync(a.model) || isAbsolute(a.model) || a.model.startsWith('.') || a.model.startsWith('~');
+  const dir = looksLikePath ? a.model : resolveModelDir(a.model); // a missing folder: loadWhisper says CHECKPOINT_NOT_FOUND
   const loaded = await loadWhisper(dir);
   if (a.adapter) {
     if (!existsSync(a.adapter)) throw new UserError('ADAPTER_NOT_FOUND', `adapter folder ${a.adapter} does not exist`);
