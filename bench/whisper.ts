@@ -123,7 +123,7 @@ export interface StepSetup {
 }
 
 /** One training step as the trainer runs it (without the distillation forward): closure + its cleanup. */
-export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { step: () => number; dispose: () => void } {
+export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { step: () => Promise<number>; dispose: () => void } {
   const method: MethodConfig = { ...DEFAULT_METHOD, lora: { ...DEFAULT_METHOD.lora, stacks: s.stacks } };
   const set = new TrainableSet(model, method, 0);
   const opt = new AdamW(set.params);
@@ -141,14 +141,14 @@ export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { 
     : fakeMel(model, s.batch);
   const vars = [...set.params.values()];
   const byName = new Map([...set.params].map(([k, v]) => [v.name, k]));
-  const step = () => {
+  const step = async () => {
     const { value, grads } = tf.variableGrads(() => {
       const audio = frozen ? audioIn : model.encode(audioIn);
       return maskedCrossEntropy(model.decodeFull(inputs, audio), labelT);
     }, vars);
-    const loss = value.dataSync()[0];
+    const loss = (await value.data())[0];
     const named = new Map(Object.entries(grads).map(([vn, g]) => [byName.get(vn)!, g]));
-    opt.apply(named, 1e-3, 1, (n) => set.decays(n));
+    await opt.apply(named, 1e-3, 1, (n) => set.decays(n));
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
@@ -184,13 +184,13 @@ export interface MemoryRun {
 }
 
 /** Many decoder-LoRA steps: the tensor count must not grow, and RSS should stay flat. */
-export function benchMemory(model: WhisperModel, eot: number, steps: number, batch: number, nTok: number): MemoryRun {
+export async function benchMemory(model: WhisperModel, eot: number, steps: number, batch: number, nTok: number): Promise<MemoryRun> {
   const tensorsBefore = tf.memory().numTensors;
   const { step, dispose } = makeLoraStep(model, eot, { batch, nTok, stacks: ['decoder'] });
-  step();
+  await step();
   const rssAfterFirstMb = process.memoryUsage().rss / 2 ** 20;
   const t0 = performance.now();
-  for (let i = 1; i < steps; i++) step();
+  for (let i = 1; i < steps; i++) await step();
   const secPerStep = (performance.now() - t0) / 1000 / Math.max(1, steps - 1);
   const rssAfterMb = process.memoryUsage().rss / 2 ** 20;
   dispose();

@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     const mel = logMelSpectrogram(padOrTrim(samples), m.model.dims.nMels);
     const audio = tf.tidy(() => m.model.encode(tf.tensor3d(mel.data, [1, mel.nMels, mel.nFrames])));
     try {
-      result = probeTranscript(m.model, m.tokenizer, audio, values.text, { language: values.language, topK: k, terms: values.term, prompt: values.prompt });
+      result = await probeTranscript(m.model, m.tokenizer, audio, values.text, { language: values.language, topK: k, terms: values.term, prompt: values.prompt });
     } finally {
       audio.dispose();
     }

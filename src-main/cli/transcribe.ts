@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const [i, file] of positionals.entries()) {
       const samples = await loadAudio(file);
       const bar = progressBar(100, `${basename(file)} (${i + 1}/${positionals.length})`, { quiet: values.json, unit: '%' });
-      const t = transcribeSamples(m.model, m.tokenizer, samples, {
+      const t = await transcribeSamples(m.model, m.tokenizer, samples, {
         language: values.language,
         beamSize: beam,
         initialPrompt: values.prompt,

@@ -177,7 +177,7 @@ export class ModelRunner {
   }
 
   /** Encoder output [1, S, D] for a clip under the current setting; the caller disposes it. */
-  private encoded(clip: EvalClip, samples: Float32Array, kind: FeatureKind): tf.Tensor3D {
+  private async encoded(clip: EvalClip, samples: Float32Array, kind: FeatureKind): Promise<tf.Tensor3D> {
     const { nAudioCtx, nAudioState, nMels } = this.loaded.model.dims;
     const shape: [number, number, number] = [1, nAudioCtx, nAudioState];
     const key = `${kind}\u0000${clip.audioPath}`;
@@ -193,7 +193,7 @@ export class ModelRunner {
     // Keep the first clips that fit rather than evicting: runComparison visits the clips in the
     // same order for every row, and with cyclic access an LRU would miss every time.
     if (cacheable && this.cachedBytes + out.size * 4 <= this.o.cacheBytes) {
-      this.cache.set(key, (out.dataSync() as Float32Array).slice());
+      this.cache.set(key, ((await out.data()) as Float32Array).slice());
       this.cachedBytes += out.size * 4;
     }
     return out;
@@ -226,12 +226,12 @@ export class ModelRunner {
     if (samples.length > N_SAMPLES) {
       // Longer than one window: the full sliding-window transcription (no cached encoder).
       this.stats.encoderRuns += Math.ceil(samples.length / N_SAMPLES);
-      return transcribeSamples(model, tokenizer, samples, { ...o, initialPrompt: s.prompt ?? undefined }).text;
+      return (await transcribeSamples(model, tokenizer, samples, { ...o, initialPrompt: s.prompt ?? undefined })).text;
     }
-    const audio = this.encoded(clip, samples, 'window');
+    const audio = await this.encoded(clip, samples, 'window');
     try {
       const prompt = s.prompt?.trim() ? tokenizer.encode(' ' + s.prompt.trim()) : undefined;
-      const r = decodeWithFallback(model, tokenizer, audio, o, prompt);
+      const r = await decodeWithFallback(model, tokenizer, audio, o, prompt);
       // transcribeSamples' silence rule with its default thresholds: no speech and low confidence.
       const silent = r.noSpeechProb > 0.6 && !(r.avgLogprob > -1.0);
       return silent ? '' : r.text.trim();
@@ -249,9 +249,9 @@ export class ModelRunner {
       return [];
     }
     const { model, tokenizer } = this.loaded;
-    const audio = this.encoded(clip, samples, 'probe');
+    const audio = await this.encoded(clip, samples, 'probe');
     try {
-      const result = probeTranscript(model, tokenizer, audio, decodedForm(clip.reference), {
+      const result = await probeTranscript(model, tokenizer, audio, decodedForm(clip.reference), {
         language: this.o.language,
         topK: this.o.topK,
         terms,

@@ -31,7 +31,7 @@ export async function run(p: TranscribeJobParams, ctx: JobContext): Promise<{ id
       if (ctx.signal.aborted) break;
       const samples = await loadAudio(c.path);
       const lang = tokenizer.isMultilingual ? (p.language ?? 'en') : undefined;
-      const t = transcribeSamples(model, tokenizer, samples, { language: lang, temperatures: [0], signal: ctx.signal });
+      const t = await transcribeSamples(model, tokenizer, samples, { language: lang, temperatures: [0], signal: ctx.signal });
       out.push({ id: c.id, text: t.text.trim() });
       ctx.progress({ done: out.length, total: p.clips.length, message: `clip ${c.id}: ${t.text.trim().slice(0, 80)}` });
     }

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperDims } from '../whisper/config.ts';
 import type { WhisperModel } from '../whisper/model.ts';
 import { changeReport, loraChangeReport, type ModuleChange } from './change-report.ts';
-import { writeHfModel } from './merge.ts';
+import { toHostWeights, writeHfModel } from './merge.ts';
 import type { TrainableSet } from './methods.ts';
-import { writePeftAdapter } from './peft.ts';
+import { adapterPairs, writePeftAdapter } from './peft.ts';
 
 export async function exportRunArtifacts(dir: string, o: { modelDir: string; model: WhisperModel; set: TrainableSet; dims: WhisperDims }): Promise<void> {
   if (o.set.lora) {
@@ -17,14 +17,16 @@ export async function exportRunArtifacts(dir: string, o: { modelDir: string; mod
     return;
   }
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of o.model.weights.map) weights.set(name, { shape: [...t.shape], data: t.dataSync() as Float32Array });
+  for (const [name, t] of o.model.weights.map) weights.set(name, { shape: [...t.shape], data: (await t.data()) as Float32Array });
   await writeHfModel(o.modelDir, weights, dir, { overwrite: true });
 }
 
 /** Relative weight change per module group (for LoRA: of ΔW = scaling·B·A). */
-export function reportFor(model: WhisperModel, set: TrainableSet): ModuleChange[] {
-  if (set.lora) return loraChangeReport(model.weights.map, set.lora);
-  const base = new Map<string, tf.Tensor>(model.weights.map);
-  for (const [name, t] of set.base) base.set(name, t);
-  return changeReport(base, model.weights.map);
+export async function reportFor(model: WhisperModel, set: TrainableSet): Promise<ModuleChange[]> {
+  // Host copies first (awaited reads: WebGPU has no synchronous readback under Node).
+  const tuned = await toHostWeights(model.weights.map);
+  if (set.lora) return loraChangeReport(tuned, { scaling: set.lora.scaling, pairs: await adapterPairs(set.lora) });
+  const base = new Map(tuned);
+  for (const [name, t] of await toHostWeights(set.base)) base.set(name, t);
+  return changeReport(base, tuned);
 }

@@ -36,7 +36,7 @@ export class FeatureCache {
   ) {}
 
   /** Encoder output for a clip variant [S·D] on the host, computed at most once. */
-  encoderOutput(clip: Clip, variant: number): Float32Array {
+  async encoderOutput(clip: Clip, variant: number): Promise<Float32Array> {
     const key = `${clip.id}#${variant}`;
     const hit = this.frozen ? this.encoded.get(key) : undefined;
     if (hit) {
@@ -47,18 +47,18 @@ export class FeatureCache {
     const { nMels } = this.model.dims;
     const mel = clipMel(clip, nMels, this.aug, variant, this.seed);
     const out = tf.tidy(() => this.model.encode(tf.tensor3d(mel, [1, nMels, N_FRAMES])));
-    const data = out.dataSync() as Float32Array;
+    const data = (await out.data()) as Float32Array;
     out.dispose();
     if (this.frozen) this.encoded.set(key, data);
     return data;
   }
 
   /** Stacks cached encoder outputs into [B, S, D]. */
-  audioBatch(clips: Clip[], variants: number[]): tf.Tensor3D {
+  async audioBatch(clips: Clip[], variants: number[]): Promise<tf.Tensor3D> {
     const { nAudioCtx, nAudioState } = this.model.dims;
     const per = nAudioCtx * nAudioState;
     const buf = new Float32Array(clips.length * per);
-    clips.forEach((c, i) => buf.set(this.encoderOutput(c, variants[i]), i * per));
+    for (const [i, c] of clips.entries()) buf.set(await this.encoderOutput(c, variants[i]), i * per);
     return tf.tensor3d(buf, [clips.length, nAudioCtx, nAudioState]);
   }
 

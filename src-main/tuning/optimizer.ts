@@ -33,16 +33,20 @@ export class AdamW {
   }
 
   /** Global L2 norm of the gradients (before clipping). */
-  static globalNorm(grads: Map<string, tf.Tensor>): number {
-    return tf.tidy(() => Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
+  static async globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {
+    // Pairwise adds, not tf.addN: WebGPU's AddN binds one buffer per input and Dawn allows 8.
+    const sq = tf.tidy(() => [...grads.values()].map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
+    const v = (await sq.data())[0];
+    sq.dispose();
+    return Math.sqrt(v);
   }
 
   /**
    * Applies one update. Gradients are scaled by min(1, maxNorm / ‖g‖) first. Returns ‖g‖.
    * `decay(name)` says whether weight decay applies (not to biases and LayerNorms, as is usual).
    */
-  apply(grads: Map<string, tf.Tensor>, lr: number, maxNorm: number, decay: (name: string) => boolean): number {
-    const norm = AdamW.globalNorm(grads);
+  async apply(grads: Map<string, tf.Tensor>, lr: number, maxNorm: number, decay: (name: string) => boolean): Promise<number> {
+    const norm = await AdamW.globalNorm(grads);
     const clip = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
     this.step += 1;
     const { beta1, beta2, eps, weightDecay } = this.config;

@@ -188,12 +188,12 @@ export async function writePeftPairs(
 }
 
 /** Host copies of a trained adapter's matrices. */
-export function adapterPairs(adapter: LoraAdapter): Map<string, HostLoraPair> {
+export async function adapterPairs(adapter: LoraAdapter): Promise<Map<string, HostLoraPair>> {
   const out = new Map<string, HostLoraPair>();
   for (const [module, { A, B }] of adapter.modules) {
     out.set(module, {
-      A: { shape: [...A.shape], data: A.dataSync() as Float32Array },
-      B: { shape: [...B.shape], data: B.dataSync() as Float32Array },
+      A: { shape: [...A.shape], data: (await A.data()) as Float32Array },
+      B: { shape: [...B.shape], data: (await B.data()) as Float32Array },
       scaling: adapter.scaling,
     });
   }
@@ -203,7 +203,7 @@ export function adapterPairs(adapter: LoraAdapter): Map<string, HostLoraPair> {
 /** Exports a trained LoraAdapter in PEFT layout. `opts.dims` are the base model's (for target_modules). */
 export async function writePeftAdapter(adapter: LoraAdapter, dir: string, opts: PeftWriteOptions & { dims: WhisperDims }): Promise<void> {
   const c = adapter.config;
-  await writePeftPairs(adapterPairs(adapter), { rank: c.rank, alpha: c.alpha, dropout: c.dropout, useRslora: c.useRslora, dims: opts.dims }, dir, opts);
+  await writePeftPairs(await adapterPairs(adapter), { rank: c.rank, alpha: c.alpha, dropout: c.dropout, useRslora: c.useRslora, dims: opts.dims }, dir, opts);
 }
 
 /** PEFT's get_pattern_key: the first pattern key k with re.match(`(.*\.)?(k)$`, module). */

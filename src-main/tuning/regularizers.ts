@@ -15,7 +15,8 @@ export const REGULARIZERS: readonly Regularizer[] = ['distill', 'l2sp', 'ewc', '
 export function l2sp(set: TrainableSet): tf.Scalar {
   return tf.tidy(() => {
     const d = [...set.deltas().values()];
-    return tf.addN(d.map((t) => tf.sum(tf.square(t)))) as tf.Scalar;
+    // Pairwise adds, not tf.addN (WebGPU's AddN is limited to 8 inputs).
+    return d.map((t) => tf.sum(tf.square(t))).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
   });
 }
 
@@ -27,7 +28,7 @@ export function ewcPenalty(set: TrainableSet, fisher: Map<string, tf.Tensor>): t
       const f = fisher.get(name);
       if (f) terms.push(tf.sum(tf.mul(f, tf.square(d))));
     }
-    return (terms.length ? tf.addN(terms) : tf.scalar(0)) as tf.Scalar;
+    return (terms.length ? terms.reduce((a, b) => tf.add(a, b)) : tf.scalar(0)) as tf.Scalar;
   });
 }
 

@@ -54,10 +54,14 @@ export async function saveCheckpoint(runDir: string, params: Map<string, tf.Vari
   const tmp = join(runDir, `checkpoint.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const host = (m: Map<string, tf.Tensor>) => new Map([...m].map(([k, t]) => [k, { shape: [...t.shape], data: t.dataSync() as Float32Array }]));
-  await writeSafetensors(join(tmp, 'params.safetensors'), host(params), { format: 'pt' });
-  await writeSafetensors(join(tmp, 'adam_m.safetensors'), host(opt.m), { format: 'pt' });
-  await writeSafetensors(join(tmp, 'adam_v.safetensors'), host(opt.v), { format: 'pt' });
+  const host = async (m: Map<string, tf.Tensor>) => {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of m) out.set(k, { shape: [...t.shape], data: (await t.data()) as Float32Array });
+    return out;
+  };
+  await writeSafetensors(join(tmp, 'params.safetensors'), await host(params), { format: 'pt' });
+  await writeSafetensors(join(tmp, 'adam_m.safetensors'), await host(opt.m), { format: 'pt' });
+  await writeSafetensors(join(tmp, 'adam_v.safetensors'), await host(opt.v), { format: 'pt' });
   writeJsonAtomic(join(tmp, 'state.json'), { ...state, optimizerStep: opt.step });
   const old = join(runDir, `checkpoint.old-${process.pid}`);
   if (existsSync(dir)) renameSync(dir, old);

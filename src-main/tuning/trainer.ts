@@ -142,14 +142,14 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   };
 
   /** Host → device inputs of one micro-batch: padded tokens and (cached) encoder output or mel. */
-  const prepare = (items: { idx: number; variant: number }[]) => {
+  const prepare = async (items: { idx: number; variant: number }[]) => {
     const clips = items.map((i) => data.train[i.idx]);
     const b = collate(items.map((i) => examples[i.idx]), tok.special.eot);
     const variants = items.map((i) => i.variant);
-    const audioIn = set.encoderFrozen ? feats.audioBatch(clips, variants) : feats.melBatch(clips, variants);
+    const audioIn = set.encoderFrozen ? await feats.audioBatch(clips, variants) : feats.melBatch(clips, variants);
     return { b, audioIn, dispose: () => tf.dispose([b.inputs, b.labels, audioIn]) };
   };
-  type Prepared = ReturnType<typeof prepare>;
+  type Prepared = Awaited<ReturnType<typeof prepare>>;
   const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn));
   /** The training objective: cross-entropy plus the chosen regulariser. */
   const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null) => (): tf.Scalar => {
@@ -166,14 +166,13 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   if (c.regularizer === 'ewc' && c.regWeight > 0) {
     const names = set.lora ? [...set.lora.modules.keys()].map((m) => `${m}.weight`) : [...set.params.keys()];
     const nb = Math.min(8, Math.ceil(data.train.length / c.batchSize));
-    fisher = set.withBase(() =>
-      estimateFisher(model.weights.map, names, nb, (i) => {
-        const p = prepare(Array.from({ length: c.batchSize }, (_, j) => ({ idx: (i * c.batchSize + j) % data.train.length, variant: 0 })));
-        const loss = tf.tidy(() => maskedCrossEntropy(logitsOf(p), p.b.labels));
-        p.dispose();
-        return loss;
-      }),
-    );
+    const batches: Prepared[] = [];
+    for (let i = 0; i < nb; i++) batches.push(await prepare(Array.from({ length: c.batchSize }, (_, j) => ({ idx: (i * c.batchSize + j) % data.train.length, variant: 0 }))));
+    try {
+      fisher = set.withBase(() => estimateFisher(model.weights.map, names, nb, (i) => tf.tidy(() => maskedCrossEntropy(logitsOf(batches[i]), batches[i].b.labels))));
+    } finally {
+      for (const p of batches) p.dispose();
+    }
   }
 
   // ---- state: fresh or resumed ------------------------------------------------------------------
@@ -183,7 +182,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     state = await loadCheckpoint(runDir, set.params, opt);
     resumedFrom = state.step;
   }
-  const baseGeneral = data.general.length ? set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }).valLoss) : null;
+  const baseGeneral = data.general.length ? (await set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }))).valLoss : null;
   const runInfo = {
     version: 1,
     model: resolve(o.modelDir),
@@ -203,7 +202,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
 
   const evaluate = async (step: number) => {
     if (set.lora) set.lora.training = false;
-    const v = validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language });
+    const v = await validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language });
     const drift = v.generalLoss !== null && baseGeneral !== null ? v.generalLoss - baseGeneral : null;
     const guardOk = drift === null || drift <= c.guardMaxLossDrift;
     // Score: term recall first, term log-prob second; without terms, the negative validation loss.
@@ -247,12 +246,12 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       for (let a = 0; a < c.gradAccum; a++) {
         const items = Array.from({ length: c.batchSize }, (_, j) => exampleAt((step * c.gradAccum + a) * c.batchSize + j));
         epoch = items[0].epoch;
-        const p = prepare(items);
+        const p = await prepare(items);
         // Distillation targets: the base model on the same inputs, outside the gradient tape.
         const baseLogits = c.regularizer === 'distill' && c.regWeight > 0 ? set.withBase(() => tf.tidy(() => logitsOf(p))) : null;
         const { value, grads: g } = tf.variableGrads(objective(p, baseLogits, fisher), [...set.params.values()]);
         const weight = p.b.count;
-        lossSum += value.dataSync()[0] * weight;
+        lossSum += (await value.data())[0] * weight;
         labelled += weight;
         for (const [vn, gt] of Object.entries(g)) {
           const key = varKey.get(vn)!;
@@ -268,7 +267,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         grads.set(k, tf.tidy(() => tf.div(g, labelled)));
         g.dispose();
       }
-      const gradNorm = opt.apply(grads, lr, c.maxGradNorm, (n) => set.decays(n));
+      const gradNorm = await opt.apply(grads, lr, c.maxGradNorm, (n) => set.decays(n));
       tf.dispose([...grads.values()]);
       state.step = step + 1;
       stepsThisProcess++;
@@ -297,7 +296,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
       }
       const { reportFor } = await import('./artifacts.ts');
-      writeRun(status, { changeReport: reportFor(model, set) });
+      writeRun(status, { changeReport: await reportFor(model, set) });
       emit({ type: 'done', status, steps: state.step, best: state.best, runDir });
     } else if (status === 'cancelled') {
       writeRun('cancelled');

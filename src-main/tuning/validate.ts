@@ -28,32 +28,30 @@ export function countTerm(text: string, term: string): number {
   return (text.match(new RegExp(`(?<![\\p{L}\\p{N}])${esc}(?![\\p{L}\\p{N}])`, 'gu')) ?? []).length;
 }
 
-export function meanLoss(model: WhisperModel, tok: WhisperTokenizer, feats: FeatureCache, clips: Clip[], prefix: number[], batch = 8): number {
+export async function meanLoss(model: WhisperModel, tok: WhisperTokenizer, feats: FeatureCache, clips: Clip[], prefix: number[], batch = 8): Promise<number> {
   if (clips.length === 0) return NaN;
   let total = 0;
   let count = 0;
   for (let i = 0; i < clips.length; i += batch) {
     const part = clips.slice(i, i + batch);
     const b = collate(part.map((c) => makeExample(prefix, tok.encode(decodedForm(c.text)), tok.special.eot, model.dims.nTextCtx)), tok.special.eot);
-    const loss = tf.tidy(() => {
-      const audio = feats.audioBatch(part, part.map(() => 0));
-      return maskedCrossEntropy(model.decodeFull(b.inputs, audio), b.labels);
-    });
-    total += loss.dataSync()[0] * b.count;
+    const audio = await feats.audioBatch(part, part.map(() => 0));
+    const loss = tf.tidy(() => maskedCrossEntropy(model.decodeFull(b.inputs, audio), b.labels));
+    total += (await loss.data())[0] * b.count;
     count += b.count;
-    tf.dispose([loss, b.inputs, b.labels]);
+    tf.dispose([loss, audio, b.inputs, b.labels]);
   }
   return total / count;
 }
 
-export function validate(
+export async function validate(
   model: WhisperModel,
   tok: WhisperTokenizer,
   feats: FeatureCache,
   o: { validation: Clip[]; general: Clip[]; terms: string[]; prefix: number[]; decode: boolean; language?: string },
-): ValidationResult {
-  const valLoss = meanLoss(model, tok, feats, o.validation, o.prefix);
-  const generalLoss = o.general.length ? meanLoss(model, tok, feats, o.general, o.prefix) : null;
+): Promise<ValidationResult> {
+  const valLoss = await meanLoss(model, tok, feats, o.validation, o.prefix);
+  const generalLoss = o.general.length ? await meanLoss(model, tok, feats, o.general, o.prefix) : null;
   const withTerms = o.validation.filter((c) => o.terms.some((t) => countTerm(c.text, t) > 0));
   if (withTerms.length === 0 || o.terms.length === 0) return { valLoss, termLogprob: null, termRecall: null, generalLoss };
   let lpSum = 0;
@@ -61,15 +59,15 @@ export function validate(
   let wanted = 0;
   let found = 0;
   for (const c of withTerms) {
-    const audio = feats.audioBatch([c], [0]);
+    const audio = await feats.audioBatch([c], [0]);
     try {
-      const p = probeTranscript(model, tok, audio, decodedForm(c.text), { terms: o.terms, topK: 1, language: o.language });
+      const p = await probeTranscript(model, tok, audio, decodedForm(c.text), { terms: o.terms, topK: 1, language: o.language });
       for (const t of p.terms) {
         lpSum += t.logprob / Math.max(1, t.tokenIndices.length);
         lpN++;
       }
       if (o.decode) {
-        const hyp = decodeWindow(model, tok, audio, { language: o.language, sampleLen: Math.min(96, tok.encode(decodedForm(c.text)).length * 2 + 8) }).text;
+        const hyp = (await decodeWindow(model, tok, audio, { language: o.language, sampleLen: Math.min(96, tok.encode(decodedForm(c.text)).length * 2 + 8) })).text;
         for (const t of o.terms) {
           const want = countTerm(c.text, t);
           wanted += want;

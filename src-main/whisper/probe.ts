@@ -65,7 +65,7 @@ export function probePrefix(tok: WhisperTokenizer, nTextCtx: number, o: ProbeOpt
 /**
  * audio: encoder output [1, S, D] for the clip. Returns per-token log-probs for `text`.
  */
-export function probeTranscript(model: WhisperModel, tok: WhisperTokenizer, audio: tf.Tensor3D, text: string, o: ProbeOptions = {}): ProbeResult {
+export async function probeTranscript(model: WhisperModel, tok: WhisperTokenizer, audio: tf.Tensor3D, text: string, o: ProbeOptions = {}): Promise<ProbeResult> {
   const prefix = probePrefix(tok, model.dims.nTextCtx, o);
   const textIds = tok.encode(text);
   const labels = [...textIds, tok.special.eot];
@@ -79,7 +79,7 @@ export function probeTranscript(model: WhisperModel, tok: WhisperTokenizer, audi
     return tf.slice(all, [0, prefix.length - 1, 0], [1, labels.length, -1]);
   });
   const v = logits.shape[2];
-  const data = logits.dataSync() as Float32Array;
+  const data = (await logits.data()) as Float32Array;
   logits.dispose();
   const k = o.topK ?? 5;
   const tokens: ProbeToken[] = labels.map((id, i) => {

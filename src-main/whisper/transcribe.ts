@@ -50,13 +50,13 @@ export function encodeWindow(model: WhisperModel, mel: Float32Array, nMels: numb
 }
 
 /** Decodes with the temperature fallback of upstream `decode_with_fallback`. */
-export function decodeWithFallback(
+export async function decodeWithFallback(
   model: WhisperModel,
   tok: DecodeTokenizer,
   audio: tf.Tensor3D,
   o: TranscribeOptions,
   prompt: number[] | string | undefined,
-): DecodingResult {
+): Promise<DecodingResult> {
   const temps = o.temperatures ?? [0, 0.2, 0.4, 0.6, 0.8, 1.0];
   const crt = o.compressionRatioThreshold === undefined ? 2.4 : o.compressionRatioThreshold;
   const lpt = o.logprobThreshold === undefined ? -1.0 : o.logprobThreshold;
@@ -69,7 +69,7 @@ export function decodeWithFallback(
       delete opts.patience;
       opts.bestOf = o.bestOf ?? 5;
     } else delete opts.bestOf;
-    result = decodeWindow(model, tok, audio, opts);
+    result = await decodeWindow(model, tok, audio, opts);
     let fallback = false;
     if (crt !== null && result.compressionRatio > crt) fallback = true;
     if (lpt !== null && result.avgLogprob < lpt) fallback = true;
@@ -79,7 +79,7 @@ export function decodeWithFallback(
   return result!;
 }
 
-export function transcribeSamples(model: WhisperModel, tok: DecodeTokenizer, samples: Float32Array, o: TranscribeOptions = {}): Transcript {
+export async function transcribeSamples(model: WhisperModel, tok: DecodeTokenizer, samples: Float32Array, o: TranscribeOptions = {}): Promise<Transcript> {
   const nMels = model.dims.nMels;
   const mel = logMelSpectrogram(samples, nMels, N_SAMPLES);
   const contentFrames = mel.nFrames - N_FRAMES;
@@ -102,7 +102,7 @@ export function transcribeSamples(model: WhisperModel, tok: DecodeTokenizer, sam
     let result: DecodingResult;
     try {
       const prompt = allTokens.slice(promptResetSince);
-      result = decodeWithFallback(model, tok, audio, { ...o, language }, prompt.length ? prompt : undefined);
+      result = await decodeWithFallback(model, tok, audio, { ...o, language }, prompt.length ? prompt : undefined);
     } finally {
       audio.dispose();
     }

@@ -4,6 +4,8 @@
  * with the KV cache, rank the candidates and report avg log-prob, no-speech probability and
  * compression ratio.
  */
+// Reads from the device are awaited (tensor.data()), never dataSync(): WebGPU under Node has no
+// synchronous readback, and awaiting keeps the app's event loop free while a GPU works.
 import * as tf from '@tensorflow/tfjs-core';
 import { deflateSync } from 'node:zlib';
 import { KVCache, type WhisperModel } from '../model.ts';
@@ -48,7 +50,7 @@ export function initialTokens(tok: DecodeTokenizer, o: DecodingOptions, nTextCtx
 }
 
 /** Detects the spoken language from the SOT logits (multilingual models only). */
-export function detectLanguage(model: WhisperModel, tok: DecodeTokenizer, audio: tf.Tensor3D): { language: string; probs: Map<string, number> } {
+export async function detectLanguage(model: WhisperModel, tok: DecodeTokenizer, audio: tf.Tensor3D): Promise<{ language: string; probs: Map<string, number> }> {
   const langs = new Map(tok.languages.map((c) => [c, tok.languageId(c)] as const));
   const row = tf.tidy(() => {
     const cache = new KVCache(model.dims.nTextLayer);
@@ -58,7 +60,7 @@ export function detectLanguage(model: WhisperModel, tok: DecodeTokenizer, audio:
       cache.dispose();
     }
   });
-  const logits = row.dataSync() as Float32Array;
+  const logits = (await row.data()) as Float32Array;
   row.dispose();
   const masked = new Float32Array(logits.length).fill(-Infinity);
   for (const id of langs.values()) masked[id] = logits[id];
@@ -82,17 +84,17 @@ export interface DecodeTrace {
 /**
  * Decodes one window. `audio` is the encoder output for ONE clip [1, S, D].
  */
-export function decodeWindow(
+export async function decodeWindow(
   model: WhisperModel,
   tok: DecodeTokenizer,
   audio: tf.Tensor3D,
   options: Partial<DecodingOptions> = {},
   trace?: DecodeTrace,
-): DecodingResult {
+): Promise<DecodingResult> {
   const o: DecodingOptions = { ...DEFAULT_DECODING, ...options };
   verifyOptions(o);
   let language = o.language;
-  if (!language) language = tok.isMultilingual ? detectLanguage(model, tok, audio).language : 'en';
+  if (!language) language = tok.isMultilingual ? (await detectLanguage(model, tok, audio)).language : 'en';
   const { nTextCtx } = model.dims;
   const init = initialTokens(tok, o, nTextCtx, tok.isMultilingual ? language : undefined);
   const sampleBegin = init.length;
@@ -118,7 +120,7 @@ export function decodeWindow(
     for (let step = 0; step < sampleLen; step++) {
       // First pass feeds the whole prefix; afterwards only the newest token of each row.
       const feed = step === 0 ? seqs : seqs.map((s) => [s[s.length - 1]]);
-      const rows = stepLogits(model, feed, groupAudio, cache, step === 0 ? sotIndex : -1, tok.special.noSpeech);
+      const rows = await stepLogits(model, feed, groupAudio, cache, step === 0 ? sotIndex : -1, tok.special.noSpeech);
       if (step === 0) noSpeechProb = rows.noSpeech;
       const logits = rows.last;
       for (let b = 0; b < seqs.length; b++) for (const f of filters) f(logits[b], seqs[b]);
@@ -187,14 +189,14 @@ export function decodeWindow(
 }
 
 /** Runs the decoder on `feed` and returns the last-position logits per row (and P(no-speech) at SOT). */
-function stepLogits(
+async function stepLogits(
   model: WhisperModel,
   feed: number[][],
   audio: tf.Tensor3D,
   cache: KVCache,
   sotIndex: number,
   noSpeechId: number | null,
-): { last: Float32Array[]; noSpeech: number } {
+): Promise<{ last: Float32Array[]; noSpeech: number }> {
   const b = feed.length;
   const t = feed[0].length;
   const ids = tf.tensor2d(feed.flat(), [b, t], 'int32');
@@ -204,7 +206,7 @@ function stepLogits(
   if (sotIndex >= 0) {
     const all = model.decodeStepAll(ids, audio, cache); // [B, T, V]
     vocab = all.shape[2];
-    const data = all.dataSync() as Float32Array;
+    const data = (await all.data()) as Float32Array;
     all.dispose();
     if (noSpeechId !== null) noSpeech = softmaxAt(data.subarray(sotIndex * vocab, (sotIndex + 1) * vocab), noSpeechId);
     lastRows = new Float32Array(b * vocab);
@@ -212,7 +214,7 @@ function stepLogits(
   } else {
     const last = model.decodeStep(ids, audio, cache); // [B, V]
     vocab = last.shape[1];
-    lastRows = last.dataSync() as Float32Array;
+    lastRows = (await last.data()) as Float32Array;
     last.dispose();
   }
   ids.dispose();

@@ -30,7 +30,7 @@ const base: DecodeSettings = { model: MICRO_F32, adapter: null, adapterScale: 0,
 async function reference(adapter: string | null, prompt: string | null): Promise<string> {
   const w = await loadWhisper(MICRO_F32);
   if (adapter) await applyAdapterDir(w, adapter, 1);
-  const t = transcribeSamples(w.model, w.tokenizer, await loadAudio(JFK_WAV), { language: 'en', temperatures: [0], sampleLen: MAX_TOKENS, initialPrompt: prompt ?? undefined });
+  const t = (await transcribeSamples(w.model, w.tokenizer, await loadAudio(JFK_WAV), { language: 'en', temperatures: [0], sampleLen: MAX_TOKENS, initialPrompt: prompt ?? undefined }));
   w.model.dispose();
   return t.text;
 }
@@ -41,7 +41,7 @@ async function referenceProbe(adapter: string | null): Promise<number[]> {
   if (adapter) await applyAdapterDir(w, adapter, 1);
   const mel = logMelSpectrogram(padOrTrim(await loadAudio(JFK_WAV)), 80);
   const audio = tf.tidy(() => w.model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));
-  const p = probeTranscript(w.model, w.tokenizer, audio, decodedForm(JFK_TEXT), { terms: ['Americans'] });
+  const p = await probeTranscript(w.model, w.tokenizer, audio, decodedForm(JFK_TEXT), { terms: ['Americans'] });
   audio.dispose();
   w.model.dispose();
   return p.terms[0].tokenIndices.map((i) => p.tokens[i].logprob);

@@ -31,7 +31,7 @@ async function measure(dataDir: string, adapter: string | null): Promise<{ term:
   const score = async (file: string, text: string) => {
     const mel = logMelSpectrogram(padOrTrim(await loadAudio(join(dataDir, file))), 80);
     const audio = tf.tidy(() => w.model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));
-    const p = probeTranscript(w.model, w.tokenizer, audio, decodedForm(text), { terms: ['PyTorch'], topK: 1 });
+    const p = await probeTranscript(w.model, w.tokenizer, audio, decodedForm(text), { terms: ['PyTorch'], topK: 1 });
     audio.dispose();
     return p;
   };

@@ -26,7 +26,7 @@ async function goldenProbe(dir: string): Promise<number> {
   const w = await loadWhisper(dir);
   const g = readGolden('whisper-micro-en');
   const audio = tf.tidy(() => w.model.encode(tf.tensor3d(readF32(`${REFERENCE}/mel/jfk-30s-80.f32`), [1, 80, 3000])));
-  const p = probeTranscript(w.model, w.tokenizer, audio, JFK_TEXT);
+  const p = await probeTranscript(w.model, w.tokenizer, audio, JFK_TEXT);
   audio.dispose();
   w.model.dispose();
   return maxDiff(p.tokens.map((t) => t.logprob), g.teacher_forced_logprob_of_next_token.slice(1)).diff;
@@ -61,7 +61,7 @@ test('the fixture stored as F16, in 3 shards, with proj_out stored, reproduces t
   const w = await loadWhisper(sharded);
   const g16 = readGolden('whisper-micro-en-f16');
   const audio = tf.tidy(() => w.model.encode(tf.tensor3d(readF32(`${REFERENCE}/mel/jfk-30s-80.f32`), [1, 80, 3000])));
-  const p = probeTranscript(w.model, w.tokenizer, audio, JFK_TEXT);
+  const p = await probeTranscript(w.model, w.tokenizer, audio, JFK_TEXT);
   const d2 = maxDiff(p.tokens.map((t) => t.logprob), g16.teacher_forced_logprob_of_next_token.slice(1)).diff;
   console.log(`F16, 3 shards: max |Δ log-prob| vs the F16 golden ${d2.toExponential(2)}`);
   assert.ok(d2 <= 2e-3);
@@ -111,7 +111,7 @@ for (const s of SHAPES) {
     });
     console.log(`${s.name}: vocab ${v}, KV-cache vs full decoder max |Δ logit| ${worst.toExponential(2)}`);
     assert.ok(worst < 1e-4);
-    const p = probeTranscript(w.model, w.tokenizer, audio, ' PyTorch and CUDA.', { language: 'en', terms: ['PyTorch'] });
+    const p = await probeTranscript(w.model, w.tokenizer, audio, ' PyTorch and CUDA.', { language: 'en', terms: ['PyTorch'] });
     assert.equal(p.tokens.at(-1)!.id, w.tokenizer.special.eot);
     assert.ok(p.tokens.every((t) => Number.isFinite(t.logprob) && t.logprob <= 0));
     tf.dispose([mel, audio, full]);

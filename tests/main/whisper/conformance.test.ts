@@ -37,7 +37,7 @@ for (const c of CASES) {
     console.log(`${c.name} logits max|Δ| ${l.diff.toExponential(2)} (scale ${l.scale.toFixed(2)})`);
     assert.ok(l.diff <= 1e-3 * l.scale, `logits differ by ${l.diff}`);
 
-    const probe = probeTranscript(w.model, w.tokenizer, enc, JFK_TEXT, { topK: 3 });
+    const probe = await probeTranscript(w.model, w.tokenizer, enc, JFK_TEXT, { topK: 3 });
     assert.deepEqual(probe.prefix, g.decoder_input_ids.slice(0, 2));
     assert.deepEqual(probe.tokens.map((t) => t.id), g.loss.labels.slice(1));
     // golden log-probs start at the <|notimestamps|> label (predicted from SOT); the probe starts after the prefix.

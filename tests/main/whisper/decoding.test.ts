@@ -26,10 +26,10 @@ test('decoding matches upstream decoding.py on the fixture', { skip: NEEDS_REFER
   const audio = w.model.encode(mel);
   const before = tf.memory().numTensors;
 
-  await t.test('greedy with default suppression', () => {
+  await t.test('greedy with default suppression', async () => {
     const g = golden.greedy_default_suppression;
     const trace = { margins: [] as number[] };
-    const r = decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 24 }, trace);
+    const r = await decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 24 }, trace);
     const want = reliablePrefix(g.tokens, g.top1_minus_top2_after_filters);
     console.log(`greedy: comparing ${want.length} of ${g.tokens.length} tokens (first near-tie cut)`);
     assert.ok(want.length >= 4);
@@ -42,18 +42,18 @@ test('decoding matches upstream decoding.py on the fixture', { skip: NEEDS_REFER
     assert.ok(Math.abs(r.noSpeechProb - g.no_speech_prob) < 1e-6 + 1e-3 * g.no_speech_prob, `no-speech ${r.noSpeechProb} vs ${g.no_speech_prob}`);
   });
 
-  await t.test('prompt: exact initial tokens and greedy result', () => {
+  await t.test('prompt: exact initial tokens and greedy result', async () => {
     const g = golden.greedy_with_prompt;
     const init = initialTokens(w.tokenizer, { ...DEFAULT_DECODING, prompt: 'PyTorch CUDA Kubernetes' }, w.model.dims.nTextCtx, undefined);
     assert.deepEqual(init, golden.initial_tokens_with_prompt);
-    const r = decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 24, prompt: 'PyTorch CUDA Kubernetes' });
+    const r = await decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 24, prompt: 'PyTorch CUDA Kubernetes' });
     const want = reliablePrefix(g.tokens, g.top1_minus_top2_after_filters);
     assert.deepEqual(r.tokens.slice(0, want.length), want);
   });
 
-  await t.test('beam search, beam size 3', () => {
+  await t.test('beam search, beam size 3', async () => {
     const g = golden.beam3;
-    const r = decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 16, beamSize: 3, patience: 1 });
+    const r = await decodeWindow(w.model, w.tokenizer, audio, { language: 'en', sampleLen: 16, beamSize: 3, patience: 1 });
     assert.deepEqual(r.tokens, g.tokens);
     assert.equal(r.text, g.text);
     assert.ok(Math.abs(r.avgLogprob - g.avg_logprob) < 2e-3, `avg logprob ${r.avgLogprob} vs ${g.avg_logprob}`);

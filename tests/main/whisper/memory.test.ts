@@ -20,7 +20,7 @@ test('tensor count is flat across 10 transcriptions (greedy, beam and prompted)'
   clips.push(long);
   const before = tf.memory().numTensors;
   for (const [i, clip] of clips.entries()) {
-    const t = transcribeSamples(w.model, w.tokenizer, clip, { temperatures: [0], sampleLen: 6, beamSize: i % 3 === 1 ? 2 : undefined, initialPrompt: i % 3 === 2 ? 'PyTorch CUDA' : undefined });
+    const t = await transcribeSamples(w.model, w.tokenizer, clip, { temperatures: [0], sampleLen: 6, beamSize: i % 3 === 1 ? 2 : undefined, initialPrompt: i % 3 === 2 ? 'PyTorch CUDA' : undefined });
     assert.ok(t.segments.length >= 1);
     if (i === 9) assert.equal(t.segments.length, 2, 'a 33 s clip is two 30 s windows');
   }
