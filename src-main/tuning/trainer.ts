@@ -49,6 +49,8 @@ export interface TuneConfig {
   guardMaxLossDrift: number;
   terms: string[];
   language?: string;
+  /** Cap on examples per forward/backward pass (memory); default from microBatchLimit(). */
+  maxMicroBatch?: number;
 }
 
 export function defaultConfig(method: MethodConfig = DEFAULT_METHOD): TuneConfig {
@@ -73,6 +75,18 @@ export function defaultConfig(method: MethodConfig = DEFAULT_METHOD): TuneConfig
     guardMaxLossDrift: 0.1,
     terms: [],
   };
+}
+
+/**
+ * The largest micro-batch one forward/backward pass may take. The wasm backend's heap is capped at
+ * 4 GB: at whisper-base width a batch of 8 (or a step through the encoder) overflows it, so larger
+ * batches are split into micro-batches whose gradients are accumulated. The result is the same
+ * gradient (each part is weighted by its labelled tokens), only the peak memory changes.
+ */
+export function microBatchLimit(backend: string, dims: { nTextState: number }, encoderTrains: boolean): number {
+  if (backend !== 'wasm') return Infinity;
+  if (encoderTrains) return 1;
+  return dims.nTextState <= 384 ? 8 : dims.nTextState <= 512 ? 4 : dims.nTextState <= 768 ? 2 : 1;
 }
 
 export type TuneEvent =
@@ -243,8 +257,13 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       let lossSum = 0;
       let labelled = 0;
       let epoch = 0;
+      const micro = c.maxMicroBatch ?? microBatchLimit(currentBackend(), model.dims, !set.encoderFrozen);
+      const parts: { idx: number; variant: number; epoch: number }[][] = [];
       for (let a = 0; a < c.gradAccum; a++) {
         const items = Array.from({ length: c.batchSize }, (_, j) => exampleAt((step * c.gradAccum + a) * c.batchSize + j));
+        for (let k = 0; k < items.length; k += Math.min(micro, items.length)) parts.push(items.slice(k, k + Math.min(micro, items.length)));
+      }
+      for (const items of parts) {
         epoch = items[0].epoch;
         const p = await prepare(items);
         // Distillation targets: the base model on the same inputs, outside the gradient tape.
