@@ -49,6 +49,12 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // `tune --out RUN --resume` needs nothing else: the run remembers its model and data.
+  if (values.resume && values.out && existsSync(join(values.out, 'run.json'))) {
+    const saved = JSON.parse(readFileSync(join(values.out, 'run.json'), 'utf8')) as { model?: string; data?: string };
+    values.model ??= saved.model;
+    values.data ??= saved.data;
+  }
   for (const req of ['model', 'data', 'out'] as const) if (!values[req]) throw new UserError('MISSING_ARGUMENT', `--${req} is required (see vocab-tuner tune --help)`);
   let c: TuneConfig;
   const saved = join(values.out!, 'run.json');

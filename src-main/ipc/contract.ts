@@ -130,6 +130,8 @@ export interface RunSummary {
   best: { step: number; score: number | null } | null;
   /** Whether a comparison report exists for this run. */
   compared: boolean;
+  /** A checkpoint exists and the run did not finish: `runs.resume` continues it. */
+  resumable: boolean;
   error: string | null;
 }
 
@@ -200,6 +202,8 @@ export interface Api {
   'clips.prelabel': (input: { ids?: number[] }) => { jobId: string };
   'runs.list': () => RunSummary[];
   'runs.get': (id: number) => RunDetail;
+  /** Continue a failed, cancelled or interrupted run from its last checkpoint. */
+  'runs.resume': (id: number) => { runId: number; jobId: string };
   'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
   /** Cancels any running job (tuning, comparison, download): cooperative first, then killed. */
   'jobs.cancel': (jobId: string) => void;
@@ -238,6 +242,7 @@ export const API_CHANNELS = [
   'clips.prelabel',
   'runs.list',
   'runs.get',
+  'runs.resume',
   'tune.start',
   'jobs.cancel',
   'compare.run',

@@ -18,7 +18,8 @@ import { listTerms } from '../store/terms.ts';
 import { listRecordings } from '../store/recordings.ts';
 import { getTranscript, setTranscript } from '../store/transcripts.ts';
 import { addMetrics, createRun, getRun, listRuns, setRunStatus, type Run } from '../store/runs.ts';
-import { addTunedModel, upsertBaseModel } from '../store/models.ts';
+import { addTunedModel, getModel, upsertBaseModel } from '../store/models.ts';
+import { hasCheckpoint } from '../tuning/run-state.ts';
 import { exportAudiofolder } from '../store/export.ts';
 import { DEFAULT_TRADE_OFF_SCALES } from '../eval/grid.ts';
 import type { JobHost } from '../jobs/host.ts';
@@ -27,6 +28,12 @@ import { resolveModelDir } from '../models/model-ref.ts';
 import { requireBaseModel } from './base-model.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
 import type { CompareReport, Events, Handlers, RunDetail, RunSummary, TuneConfig } from './contract.ts';
+
+/**
+ * A cancelled tuning job stops at its next step boundary and saves a checkpoint; a step of a large
+ * model on a CPU backend can take tens of seconds, so it gets that long before it is killed.
+ */
+const TUNE_CANCEL_GRACE_MS = 120_000;
 
 const job = (name: string) => fileURLToPath(new URL(`../jobs/${name}.ts`, import.meta.url));
 
@@ -77,7 +84,7 @@ export interface TuningContext {
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
 }
 
-type TuningHandlers = Pick<Handlers, 'runs.list' | 'runs.get' | 'tune.start' | 'compare.run' | 'compare.get' | 'clips.prelabel'>;
+type TuningHandlers = Pick<Handlers, 'runs.list' | 'runs.get' | 'runs.resume' | 'tune.start' | 'compare.run' | 'compare.get' | 'clips.prelabel'>;
 
 export function tuningHandlers(ctx: TuningContext): TuningHandlers {
   const { store, projectId } = ctx;
@@ -85,6 +92,14 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
   let tuning: string | null = null;
   const comparing = new Set<number>();
   let labelling: string | null = null;
+
+  // No job survives its server: a run still "running" at start-up was cut off by a crash or a
+  // kill. Say so, and keep it resumable (its checkpoint is intact; see tuning/run-state.ts).
+  for (const r of listRuns(store.db, projectId)) {
+    if (r.status !== 'running') continue;
+    const ok = hasCheckpoint(runPaths(store.dataDir, r.id).run);
+    setRunStatus(store.db, r.id, 'failed', ok ? 'Interrupted: the app stopped while this run was training. Press Resume to continue from its last checkpoint.' : 'Interrupted before its first checkpoint: press Tune to start again.');
+  }
 
   const summary = (r: Run): RunSummary => {
     const { baseModel = null, terms = [], ...config } = r.config as Partial<StoredConfig>;
@@ -102,6 +117,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       totalSteps: f?.totalSteps ?? null,
       best: f?.best ?? null,
       compared: existsSync(p.compare),
+      resumable: (r.status === 'failed' || r.status === 'cancelled') && hasCheckpoint(p.run),
       error: r.error,
     };
   };
@@ -157,6 +173,30 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       };
     },
 
+    'runs.resume': async (id) => {
+      if (tuning) throw new UserError('BUSY', 'A tuning run is already in progress; wait for it to finish or cancel it first.');
+      const r = ownRun(id);
+      const p = runPaths(store.dataDir, id);
+      if (r.status !== 'failed' && r.status !== 'cancelled') throw new UserError('RUN_NOT_RESUMABLE', `Run #${id} is ${STATUS[r.status]}; only a failed, cancelled or interrupted run can be resumed.`);
+      if (!hasCheckpoint(p.run)) throw new UserError('RUN_NOT_RESUMABLE', `Run #${id} stopped before its first checkpoint, so there is nothing to resume; press Tune to start a new run.`);
+      if (r.baseModelId === null) throw new UserError('RUN_NOT_RESUMABLE', `Run #${id} does not record its base model; start a new run.`);
+      const base = getModel(store.db, r.baseModelId);
+      if (!base.path || !existsSync(base.path)) throw new UserError('MODEL_NOT_FOUND', `Run #${id}'s base model (${base.name}) is no longer at ${base.path ?? 'its folder'}; download or import it again, then resume.`);
+      setRunStatus(store.db, id, 'running');
+      const { config } = JSON.parse(readFileSync(path.join(p.run, 'run.json'), 'utf8')) as { config: TrainerConfig };
+      const jobId = ctx.jobs.start('tune', job('tune-job'), { modelDir: base.path, dataDir: p.dataset, outDir: p.run, config, resume: true }, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
+      tuning = jobId;
+      ctx.emit('data.changed', { what: 'runs' });
+      void ctx.jobs
+        .wait(jobId)
+        .then((o) => {
+          tuning = null;
+          finishRun(id, r.baseModelId!, o);
+        })
+        .catch(logFailure(`recording run #${id}`));
+      return { runId: id, jobId };
+    },
+
     'tune.start': async (config) => {
       if (tuning) throw new UserError('BUSY', 'A tuning run is already in progress; wait for it to finish or cancel it first.');
       const base = requireBaseModel(store.db, projectId);
@@ -184,7 +224,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       rmSync(p.root, { recursive: true, force: true }); // a leftover of a deleted database's run with this id
       renameSync(scratch, p.root);
       setRunStatus(store.db, run.id, 'running');
-      const jobId = ctx.jobs.start('tune', job('tune-job'), { modelDir: base.dir, dataDir: p.dataset, outDir: p.run, config: cfg }, { env: env() });
+      const jobId = ctx.jobs.start('tune', job('tune-job'), { modelDir: base.dir, dataDir: p.dataset, outDir: p.run, config: cfg }, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
       tuning = jobId;
       ctx.emit('data.changed', { what: 'runs' });
       void ctx.jobs

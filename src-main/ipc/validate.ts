@@ -104,6 +104,7 @@ const ARGS: { [K in Channel]: Check[] } = {
   'clips.prelabel': [obj({ 'ids?': idList(100_000) })],
   'runs.list': [],
   'runs.get': [int(1)],
+  'runs.resume': [int(1)],
   'tune.start': [nullable(TUNE_CONFIG)],
   'jobs.cancel': [nonEmpty(100)],
   'compare.run': [obj({ runId: int(1), 'scale?': num(0, 2) })],

@@ -31,6 +31,8 @@ interface Running {
   startedAt: number;
   cancelling: boolean;
   finished: Promise<JobOutcome>;
+  /** How long a cancelled job may take to stop by itself before SIGKILL. */
+  cancelGraceMs?: number;
 }
 
 export class JobHost {
@@ -45,7 +47,7 @@ export class JobHost {
    * Starts `module`'s `run(params)` in a new process. Returns the job id at once. `env` adds to
    * (or, with `undefined` values, removes from) the child's environment, e.g. the chosen backend.
    */
-  start(kind: JobKind, module: string, params: unknown, opts: { env?: Record<string, string | undefined> } = {}): string {
+  start(kind: JobKind, module: string, params: unknown, opts: { env?: Record<string, string | undefined>; cancelGraceMs?: number } = {}): string {
     const jobId = randomUUID();
     const child = fork(WORKER, [], {
       execArgv: ['--import', 'tsx'],
@@ -86,7 +88,7 @@ export class JobHost {
         resolve(o);
       });
     });
-    this.jobs.set(jobId, { child, kind, startedAt, cancelling: false, finished });
+    this.jobs.set(jobId, { child, kind, startedAt, cancelling: false, finished, cancelGraceMs: opts.cancelGraceMs });
     child.send({ type: 'start', module, params } satisfies ToJob);
     return jobId;
   }
@@ -104,7 +106,7 @@ export class JobHost {
     if (!j) throw Object.assign(new Error(`No running job ${jobId}: it may have finished already.`), { code: 'NOT_FOUND' });
     j.cancelling = true;
     if (j.child.connected) j.child.send({ type: 'cancel' } satisfies ToJob);
-    const t = setTimeout(() => j.child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 3000);
+    const t = setTimeout(() => j.child.kill('SIGKILL'), j.cancelGraceMs ?? this.opts.cancelGraceMs ?? 3000);
     t.unref();
     void j.finished.then(() => clearTimeout(t));
   }

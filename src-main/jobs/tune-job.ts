@@ -17,6 +17,8 @@ export interface TuneJobParams {
   dataDir: string;
   outDir: string;
   config: TuneConfig;
+  /** Continue from the run folder's checkpoint (after a crash, kill or cancel). */
+  resume?: boolean;
 }
 
 /** Trainer event → job progress (null: nothing to report). Pure, exported for tests. */

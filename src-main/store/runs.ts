@@ -47,8 +47,10 @@ const NEXT: Record<RunStatus, RunStatus[]> = {
   queued: ['running', 'cancelled', 'failed'],
   running: ['succeeded', 'failed', 'cancelled'],
   succeeded: [],
-  failed: [],
-  cancelled: [],
+  // A failed or cancelled run that left a checkpoint can be resumed (the trainer continues it
+  // bit-for-bit), so those states may go back to running.
+  failed: ['running'],
+  cancelled: ['running'],
 };
 
 export function setRunStatus(db: Db, id: number, status: RunStatus, error: string | null = null): Run {

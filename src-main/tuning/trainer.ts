@@ -238,6 +238,9 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   try {
     if (state.step === 0 && data.validation.length > 0) await evaluate(0);
     while (state.step < totalSteps) {
+      // A step is a chain of awaited reads that resolve as microtasks; give the event loop one turn
+      // so a cancel message (job IPC) or Ctrl-C (SIGINT) is seen at this step boundary.
+      await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) {
         status = 'cancelled';
         break;
@@ -318,6 +321,8 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       writeRun(status, { changeReport: await reportFor(model, set) });
       emit({ type: 'done', status, steps: state.step, best: state.best, runDir });
     } else if (status === 'cancelled') {
+      // Keep every finished step: a cancelled run resumes from here, not from its last periodic checkpoint.
+      if (state.step > 0) await saveCheckpoint(runDir, set.params, opt, state);
       writeRun('cancelled');
       emit({ type: 'cancelled', step: state.step });
     } else writeRun('interrupted');

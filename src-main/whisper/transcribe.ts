@@ -91,6 +91,7 @@ export async function transcribeSamples(model: WhisperModel, tok: DecodeTokenize
   let language = o.language;
   let seek = 0;
   while (seek < Math.max(contentFrames, 1)) {
+    await new Promise((r) => setImmediate(r)); // let a cancel (IPC, SIGINT) arrive between windows
     if (o.signal?.aborted) throw Object.assign(new Error('transcription cancelled'), { code: 'CANCELLED' });
     const segmentSize = Math.min(N_FRAMES, contentFrames - seek);
     const window = new Float32Array(nMels * N_FRAMES); // zeros = the normalised-domain padding upstream uses
