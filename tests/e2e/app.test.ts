@@ -209,6 +209,8 @@ test('browser mode: add a term, record three clips by keyboard, edit a transcrip
 
     // Record: three takes, keyboard only (R, R, Space, Enter).
     await go(page, 'Record');
+    // The script loads first: then the card shows either a prompt or the free-text field.
+    await page.locator('.prompt-card .prompt, .prompt-card input').first().waitFor();
     for (let i = 1; i <= 3; i++) {
       const free = page.getByLabel('What you will say');
       if (await free.count()) {
@@ -289,6 +291,7 @@ test('browser mode: add a term, record three clips by keyboard, edit a transcrip
     // Dark mode renders too (one look is enough to catch unreadable colours).
     await page.emulateMedia({ colorScheme: 'dark' });
     await go(page, 'Record');
+    await page.locator('.prompt-card .prompt, .prompt-card input').first().waitFor();
     await shot(page, '9-record-dark');
     assert.deepEqual(errors, [], 'no page errors');
   } finally {
