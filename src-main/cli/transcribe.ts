@@ -7,16 +7,23 @@ import { UserError } from './errors.ts';
 import { progressBar } from './progress.ts';
 
 const HELP = `Usage: vocab-tuner transcribe --model DIR [--adapter DIR] [--adapter-scale S] [--language xx]
-       [--beam N] [--prompt TEXT] [--temperature T] [--backend NAME] [--json] FILE...
+       [--beam N] [--prompt TEXT] [--temperature T] [--timestamps] [--backend NAME] [--json] FILE...
+--timestamps predicts segment timestamps (upstream's timestamp rules) and prints one line per segment.
 Transcribes audio files (WAV; see README for other formats). Audio longer than 30 s is decoded in
 consecutive 30 s windows. --prompt biases the first window with your vocabulary (<|startofprev|>).
 With --json, stdout is one JSON object {"backend", "files": [{"file", "text", "language", "segments"}]}.`;
+
+/** mm:ss.mmm, as Whisper's own CLI prints segment times. */
+function formatTime(sec: number): string {
+  const m = Math.floor(sec / 60);
+  return `${String(m).padStart(2, '0')}:${(sec - m * 60).toFixed(3).padStart(6, '0')}`;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...MODEL_OPTIONS, beam: { type: 'string' }, prompt: { type: 'string' }, temperature: { type: 'string' } },
+    options: { ...MODEL_OPTIONS, beam: { type: 'string' }, prompt: { type: 'string' }, temperature: { type: 'string' }, timestamps: { type: 'boolean' } },
   });
   if (values.help) {
     console.log(HELP);
@@ -37,12 +44,14 @@ export async function run(argv: string[]): Promise<number> {
         language: values.language,
         beamSize: beam,
         initialPrompt: values.prompt,
+        withoutTimestamps: !values.timestamps,
         temperatures: temperature === undefined ? undefined : [temperature],
         onProgress: (f) => bar.update(Math.round(f * 100)),
       });
       bar.done();
       files.push({ file, ...t });
-      if (!values.json) console.log(positionals.length > 1 ? `${file}: ${t.text}` : t.text);
+      if (!values.json && values.timestamps) for (const s of t.segments) console.log(`[${formatTime(s.start)} --> ${formatTime(s.end)}] ${s.text}`);
+      else if (!values.json) console.log(positionals.length > 1 ? `${file}: ${t.text}` : t.text);
     }
   } finally {
     m.model.dispose();

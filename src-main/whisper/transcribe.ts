@@ -1,5 +1,5 @@
 /**
- * Whole-file transcription as upstream transcribe.py (without timestamps): the mel of the whole
+ * Whole-file transcription as upstream transcribe.py (with or without timestamps): the mel of the whole
  * file plus 30 s of zero padding, consecutive 30 s windows, temperature fallback on compression
  * ratio and average log-prob, silence skipping on the no-speech probability, and the previous
  * window's text as the next window's prompt.
@@ -40,6 +40,41 @@ export interface Transcript {
   text: string;
   language: string;
   segments: Segment[];
+}
+
+/** Seconds per timestamp step and mel frames per encoder position (upstream time_precision, input_stride). */
+const TIME_PRECISION = 0.02;
+const INPUT_STRIDE = 2;
+
+/**
+ * Upstream transcribe.py's segmentation of one window decoded with timestamps: consecutive
+ * timestamp pairs close segments; the window advances to the last closed timestamp (or by the
+ * whole window when the output ends on a single timestamp or has none). Times are relative to the
+ * window; `advance` is in mel frames.
+ */
+export function splitAtTimestamps(tokens: number[], timestampBegin: number, segmentSize: number): { segments: { tokens: number[]; start: number; end: number }[]; advance: number } {
+  const isTs = tokens.map((t) => t >= timestampBegin);
+  const singleEnding = isTs.length >= 2 && !isTs[isTs.length - 2] && isTs[isTs.length - 1];
+  const consecutive: number[] = [];
+  for (let i = 1; i < isTs.length; i++) if (isTs[i - 1] && isTs[i]) consecutive.push(i);
+  const segments: { tokens: number[]; start: number; end: number }[] = [];
+  if (consecutive.length > 0) {
+    const slices = singleEnding ? [...consecutive, tokens.length] : consecutive;
+    let last = 0;
+    for (const cur of slices) {
+      const part = tokens.slice(last, cur);
+      segments.push({ tokens: part, start: (part[0] - timestampBegin) * TIME_PRECISION, end: (part[part.length - 1] - timestampBegin) * TIME_PRECISION });
+      last = cur;
+    }
+    const advance = singleEnding ? segmentSize : (tokens[last - 1] - timestampBegin) * INPUT_STRIDE;
+    // A window that closes at <|0.00|> would be decoded again forever: move on by the whole window.
+    return { segments, advance: advance > 0 ? advance : segmentSize };
+  }
+  let duration = (segmentSize * HOP_LENGTH) / SAMPLE_RATE;
+  const stamps = tokens.filter((t) => t >= timestampBegin);
+  if (stamps.length > 0 && stamps[stamps.length - 1] !== timestampBegin) duration = (stamps[stamps.length - 1] - timestampBegin) * TIME_PRECISION;
+  segments.push({ tokens, start: 0, end: duration });
+  return { segments, advance: segmentSize };
 }
 
 /**
@@ -108,26 +143,31 @@ export async function transcribeSamples(model: WhisperModel, tok: DecodeTokenize
       audio.dispose();
     }
     language ??= result.language;
-    const start = (seek * HOP_LENGTH) / SAMPLE_RATE;
-    const end = ((seek + segmentSize) * HOP_LENGTH) / SAMPLE_RATE;
-    seek += segmentSize;
+    const windowStart = seek;
     let skip = nst !== null && result.noSpeechProb > nst;
     if (skip && lpt !== null && result.avgLogprob > lpt) skip = false;
-    if (skip) continue;
-    const seg: Segment = {
-      start,
-      end,
-      text: result.text,
-      tokens: result.tokens,
-      temperature: result.temperature,
-      avgLogprob: result.avgLogprob,
-      compressionRatio: result.compressionRatio,
-      noSpeechProb: result.noSpeechProb,
-    };
-    segments.push(seg);
+    if (skip) {
+      seek += segmentSize;
+      continue;
+    }
+    const stats = { temperature: result.temperature, avgLogprob: result.avgLogprob, compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb };
+    const toSegment = (tokens: number[], start: number, end: number): Segment => ({ start, end, text: tok.decode(tokens, { skipSpecial: true }).trim(), tokens, ...stats });
+    const timeOffset = (windowStart * HOP_LENGTH) / SAMPLE_RATE;
+    const produced: Segment[] = [];
+    if (o.withoutTimestamps === false) {
+      const split = splitAtTimestamps(result.tokens, tok.special.timestampBegin, segmentSize);
+      for (const s of split.segments) produced.push(toSegment(s.tokens, timeOffset + s.start, timeOffset + s.end));
+      seek += split.advance;
+    } else {
+      produced.push(toSegment(result.tokens, timeOffset, ((windowStart + segmentSize) * HOP_LENGTH) / SAMPLE_RATE));
+      seek += segmentSize;
+    }
+    for (const seg of produced) {
+      segments.push(seg);
+      o.onProgress?.(Math.min(1, seek / Math.max(contentFrames, 1)), seg);
+    }
     allTokens.push(...result.tokens);
     if (o.conditionOnPreviousText === false || result.temperature > 0.5) promptResetSince = allTokens.length;
-    o.onProgress?.(Math.min(1, seek / Math.max(contentFrames, 1)), seg);
   }
   return { text: segments.map((s) => s.text).join(' ').trim(), language: language ?? 'en', segments };
 }

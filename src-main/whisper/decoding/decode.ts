@@ -17,6 +17,7 @@ import {
   softmaxAt,
   suppressBlank,
   suppressTokens,
+  timestampRules,
   topK,
   type LogitFilter,
 } from './logits.ts';
@@ -104,6 +105,10 @@ export async function decodeWindow(
   const filters: LogitFilter[] = [];
   if (o.suppressBlank) filters.push(suppressBlank(tok.encode(' '), eot, sampleBegin));
   if (o.suppressTokens === '-1' || o.suppressTokens.length > 0) filters.push(suppressTokens(suppressList(tok, o)));
+  if (!o.withoutTimestamps) {
+    const mit = o.maxInitialTimestamp === undefined ? 1.0 : o.maxInitialTimestamp;
+    filters.push(timestampRules(tok.special, sampleBegin, mit === null ? null : Math.round(mit / 0.02)));
+  }
 
   const beam = o.temperature === 0 && o.beamSize !== undefined;
   const nGroup = beam ? o.beamSize! : o.temperature > 0 ? (o.bestOf ?? 1) : 1;
@@ -175,7 +180,7 @@ export async function decodeWindow(
   });
   const best = rank(texts.map((t, i) => ({ length: t.length, logprob: candidates[i].sumLogprob })), o.lengthPenalty ?? null);
   const tokens = texts[best];
-  const text = tok.decode(tokens, { skipSpecial: true }).trim();
+  const text = tok.decode(tokens, { skipSpecial: true }).trim(); // timestamps dropped, as upstream decode()
   return {
     language,
     tokens,

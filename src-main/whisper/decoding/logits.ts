@@ -72,6 +72,48 @@ export function suppressTokens(ids: readonly number[]): LogitFilter {
   };
 }
 
+/**
+ * Upstream ApplyTimestampRules (decoding.py), for decoding WITH timestamps:
+ *  1. <|notimestamps|> is never sampled;
+ *  2. timestamps come in pairs (except right before EOT): after a lone timestamp no text token,
+ *     after a pair (or at the start) no timestamp;
+ *  3. timestamps never decrease, and a segment must have non-zero length;
+ *  4. the first sampled token is a timestamp no later than `maxInitialIndex` (1 s = 50 steps);
+ *  5. when the timestamps together are likelier than any single text token, sample a timestamp.
+ */
+export function timestampRules(t: { timestampBegin: number; eot: number; noTimestamps: number }, sampleBegin: number, maxInitialIndex: number | null = 50): LogitFilter {
+  const tb = t.timestampBegin;
+  return (row, tokens) => {
+    row[t.noTimestamps] = -Infinity;
+    const seq = tokens.slice(sampleBegin);
+    const last = seq.length >= 1 && seq[seq.length - 1] >= tb;
+    const penultimate = seq.length < 2 || seq[seq.length - 2] >= tb;
+    if (last) {
+      if (penultimate) row.fill(-Infinity, tb);
+      else row.fill(-Infinity, 0, t.eot);
+    }
+    const stamps = seq.filter((x) => x >= tb);
+    if (stamps.length > 0) {
+      const lastStamp = stamps[stamps.length - 1];
+      const upTo = last && !penultimate ? lastStamp : lastStamp + 1;
+      row.fill(-Infinity, tb, upTo);
+    }
+    if (tokens.length === sampleBegin) {
+      row.fill(-Infinity, 0, tb);
+      if (maxInitialIndex !== null) row.fill(-Infinity, tb + maxInitialIndex + 1);
+    }
+    const lp = logSoftmax(row);
+    let maxText = -Infinity;
+    for (let i = 0; i < tb; i++) if (lp[i] > maxText) maxText = lp[i];
+    let m = -Infinity;
+    for (let i = tb; i < lp.length; i++) if (lp[i] > m) m = lp[i];
+    let sum = 0;
+    if (m > -Infinity) for (let i = tb; i < lp.length; i++) sum += Math.exp(lp[i] - m);
+    const stampLogprob = m + Math.log(sum);
+    if (stampLogprob > maxText) row.fill(-Infinity, 0, tb);
+  };
+}
+
 /** Sample from softmax(row / temperature). */
 export function sample(row: Float32Array, temperature: number, random: () => number): number {
   let max = -Infinity;

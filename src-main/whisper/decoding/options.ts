@@ -29,8 +29,10 @@ export interface DecodingOptions {
   suppressTokens: '-1' | number[];
   /** Suppress blank (" ") and EOT at the first sampled position. */
   suppressBlank: boolean;
-  /** Always true for now: timestamp prediction is not implemented. */
+  /** false: predict <|t|> segment timestamps (upstream ApplyTimestampRules). */
   withoutTimestamps: boolean;
+  /** Latest allowed first timestamp, in seconds (upstream default 1.0). */
+  maxInitialTimestamp?: number | null;
   /** Seed for sampling at temperature > 0 (deterministic runs). */
   seed?: number;
 }
@@ -74,8 +76,5 @@ export function verifyOptions(o: DecodingOptions): void {
   }
   if (o.temperature < 0 || !Number.isFinite(o.temperature)) {
     throw new UserError('INVALID_OPTIONS', 'temperature must be zero or positive');
-  }
-  if (!o.withoutTimestamps) {
-    throw new UserError('INVALID_OPTIONS', 'timestamp prediction is not supported yet; decode without timestamps');
   }
 }
