@@ -23,6 +23,7 @@ import { hasCheckpoint } from '../tuning/run-state.ts';
 import { exportAudiofolder } from '../store/export.ts';
 import { DEFAULT_TRADE_OFF_SCALES } from '../eval/grid.ts';
 import type { JobHost } from '../jobs/host.ts';
+import type { TuneJobParams } from '../jobs/tune-job.ts';
 import type { TuneConfig as TrainerConfig } from '../tuning/trainer.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
 import { requireBaseModel } from './base-model.ts';
@@ -150,6 +151,22 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
     ctx.emit('data.changed', { what: 'models' });
   }
 
+  /** Marks the run running, trains it in a job process, and records the outcome when the job ends. */
+  function startTuneJob(runId: number, baseModelId: number, params: TuneJobParams): { runId: number; jobId: string } {
+    setRunStatus(store.db, runId, 'running');
+    const jobId = ctx.jobs.start('tune', job('tune-job'), params, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
+    tuning = jobId;
+    ctx.emit('data.changed', { what: 'runs' });
+    void ctx.jobs
+      .wait(jobId)
+      .then((o) => {
+        tuning = null;
+        finishRun(runId, baseModelId, o);
+      })
+      .catch(logFailure(`recording run #${runId}`));
+    return { runId, jobId };
+  }
+
   return {
     'runs.list': () => listRuns(store.db, projectId).map(summary).reverse(),
 
@@ -182,19 +199,8 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       if (r.baseModelId === null) throw new UserError('RUN_NOT_RESUMABLE', `Run #${id} does not record its base model; start a new run.`);
       const base = getModel(store.db, r.baseModelId);
       if (!base.path || !existsSync(base.path)) throw new UserError('MODEL_NOT_FOUND', `Run #${id}'s base model (${base.name}) is no longer at ${base.path ?? 'its folder'}; download or import it again, then resume.`);
-      setRunStatus(store.db, id, 'running');
       const { config } = JSON.parse(readFileSync(path.join(p.run, 'run.json'), 'utf8')) as { config: TrainerConfig };
-      const jobId = ctx.jobs.start('tune', job('tune-job'), { modelDir: base.path, dataDir: p.dataset, outDir: p.run, config, resume: true }, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
-      tuning = jobId;
-      ctx.emit('data.changed', { what: 'runs' });
-      void ctx.jobs
-        .wait(jobId)
-        .then((o) => {
-          tuning = null;
-          finishRun(id, r.baseModelId!, o);
-        })
-        .catch(logFailure(`recording run #${id}`));
-      return { runId: id, jobId };
+      return startTuneJob(id, r.baseModelId, { modelDir: base.path, dataDir: p.dataset, outDir: p.run, config, resume: true });
     },
 
     'tune.start': async (config) => {
@@ -223,18 +229,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       const p = runPaths(store.dataDir, run.id);
       rmSync(p.root, { recursive: true, force: true }); // a leftover of a deleted database's run with this id
       renameSync(scratch, p.root);
-      setRunStatus(store.db, run.id, 'running');
-      const jobId = ctx.jobs.start('tune', job('tune-job'), { modelDir: base.dir, dataDir: p.dataset, outDir: p.run, config: cfg }, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
-      tuning = jobId;
-      ctx.emit('data.changed', { what: 'runs' });
-      void ctx.jobs
-        .wait(jobId)
-        .then((o) => {
-          tuning = null;
-          finishRun(run.id, baseRow.id, o);
-        })
-        .catch(logFailure(`recording run #${run.id}`));
-      return { runId: run.id, jobId };
+      return startTuneJob(run.id, baseRow.id, { modelDir: base.dir, dataDir: p.dataset, outDir: p.run, config: cfg });
     },
 
     'compare.run': ({ runId, scale }) => {

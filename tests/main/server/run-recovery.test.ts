@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { startServer, type RunningServer } from '../../../src-main/server/serve.ts';
-import { decodeWire, encodeWire } from '../../../src-main/ipc/wire.ts';
+import { startServer } from '../../../src-main/server/serve.ts';
+import { connectApi } from '../../helpers/ws-client.ts';
 import { openStore, closeStore } from '../../../src-main/store/store.ts';
 import { hasTool } from '../../helpers/speech.ts';
 import { makeTermDataset } from '../../helpers/term-dataset.ts';
@@ -17,34 +16,7 @@ import { MICRO_F32, NEEDS_REFERENCE } from '../../helpers/reference.ts';
 
 const skip = NEEDS_REFERENCE || (!hasTool('espeak-ng') && 'needs espeak-ng (apt-get install espeak-ng)');
 
-async function connect(server: RunningServer) {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
-  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-  let next = 1;
-  const waiting = new Map<number, (r: any) => void>();
-  const events: { event: string; payload: any }[] = [];
-  ws.on('message', (d) => {
-    const m = decodeWire(d.toString()) as { id?: number; result?: unknown; event?: string; payload?: unknown };
-    if (m.event) events.push({ event: m.event, payload: m.payload });
-    else waiting.get(m.id!)?.(m.result);
-  });
-  const call = (channel: string, ...args: unknown[]) =>
-    new Promise<any>((resolve) => {
-      const id = next++;
-      waiting.set(id, resolve);
-      ws.send(encodeWire({ id, channel, args }));
-    });
-  const ok = async (channel: string, ...args: unknown[]) => {
-    const r = await call(channel, ...args);
-    assert.equal(r.ok, true, `${channel}: ${JSON.stringify(r.error)}`);
-    return r.value;
-  };
-  const finished = async (jobId: string) => {
-    while (!events.some((e) => e.event === 'job.finished' && e.payload.jobId === jobId)) await new Promise((r) => setTimeout(r, 50));
-    return events.find((e) => e.event === 'job.finished' && e.payload.jobId === jobId)!.payload;
-  };
-  return { ws, call, ok, events, finished };
-}
+const connect = connectApi;
 
 test('cancel keeps the finished steps and Resume completes the run; a run cut off by a dead server is resumable', { skip, timeout: 600_000 }, async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vt-recovery-'));

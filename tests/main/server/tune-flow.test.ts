@@ -12,9 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src-main/server/serve.ts';
-import { decodeWire, encodeWire } from '../../../src-main/ipc/wire.ts';
+import { connectApi } from '../../helpers/ws-client.ts';
 import { hasTool } from '../../helpers/speech.ts';
 import { makeTermDataset } from '../../helpers/term-dataset.ts';
 import { MICRO_F32, NEEDS_REFERENCE } from '../../helpers/reference.ts';
@@ -42,31 +41,7 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function client() {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
-  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-  let next = 1;
-  const waiting = new Map<number, (r: any) => void>();
-  const events: { event: string; payload: any }[] = [];
-  ws.on('message', (d) => {
-    const m = decodeWire(d.toString()) as { id?: number; result?: unknown; event?: string; payload?: unknown };
-    if (m.event) events.push({ event: m.event, payload: m.payload });
-    else waiting.get(m.id!)?.(m.result);
-  });
-  const call = (channel: string, ...args: unknown[]) =>
-    new Promise<any>((resolve) => {
-      const id = next++;
-      waiting.set(id, resolve);
-      ws.send(encodeWire({ id, channel, args }));
-    });
-  /** The value, or a failure naming the channel and the back end's error. */
-  const ok = async (channel: string, ...args: unknown[]) => {
-    const r = await call(channel, ...args);
-    assert.equal(r.ok, true, `${channel}: ${JSON.stringify(r.error)}`);
-    return r.value;
-  };
-  return { ws, call, ok, events };
-}
+const client = () => connectApi(server);
 
 test('tune from the app: import a model, import clips, tune (lag measured), record the run, export it', { skip, timeout: 600_000 }, async () => {
   const c = await client();
