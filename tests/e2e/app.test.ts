@@ -18,12 +18,12 @@ import { hasTool, speak, speakMany } from '../helpers/speech.ts';
 import { ensureRendererBuilt } from '../../src-main/server/renderer-build.ts';
 import { decodeWire, encodeWire } from '../../src-main/ipc/wire.ts';
 import { MICRO_F32, NEEDS_REFERENCE } from '../helpers/reference.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, '.tmp', 'screenshots');
 const missing = !existsSync(CHROMIUM) ? `needs ${CHROMIUM} (apt-get install chromium)` : !hasTool('espeak-ng') ? 'needs espeak-ng (apt-get install espeak-ng)' : NEEDS_REFERENCE;
-const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const BASE_ARGS = CHROMIUM_ARGS;
 
 let tmp: string;
 let server: ChildProcess | null = null;

@@ -18,12 +18,12 @@ import { defaultConfig, tune } from '../../../src-main/tuning/trainer.ts';
 import { hasTool } from '../../helpers/speech.ts';
 import { makeTermDataset } from '../../helpers/term-dataset.ts';
 import { MICRO_F32, NEEDS_REFERENCE, REPO_ROOT } from '../../helpers/reference.ts';
+import { NEEDS_CHROMIUM, launchChromium } from '../../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip =
   NEEDS_REFERENCE ||
   (!hasTool('espeak-ng') && 'needs espeak-ng (apt-get install espeak-ng)') ||
-  (!existsSync(CHROMIUM) && `needs ${CHROMIUM} (apt-get install chromium)`);
+  NEEDS_CHROMIUM;
 
 /** The helper's held-out controls become the forgetting-guard set, as the store's export marks them. */
 function markControlsGeneral(dir: string): void {
@@ -117,13 +117,9 @@ test('compare: base / prompt / tuned grid, scorecard, guard and trade-off from t
   assert.match(summary, /forgetting guard: (ok|FLAGGED) — general normalised WER/);
   assert.match(summary, /^scale +0 +0\.25 +0\.5 +0\.75 +1$/m);
 
-  const { chromium } = await import('playwright-core');
   const shots = path.join(REPO_ROOT, '.tmp', 'screenshots');
   mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     const requests: string[] = [];

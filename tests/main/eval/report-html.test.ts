@@ -8,9 +8,9 @@ import { forgettingGuard, scoreRun, tradeOffPoint, type RunSpec, type Transcribe
 import { termScorecard } from '../../../src-main/eval/scorecard.ts';
 import { renderReport } from '../../../src-main/eval/report-html.ts';
 import type { CompareReport, TermProbe } from '../../../src-main/eval/types.ts';
+import { NEEDS_CHROMIUM, launchChromium } from '../../helpers/chromium.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const CHROMIUM = '/usr/bin/chromium';
 
 const terms = ['PyTorch', 'CUDA', 'R&D'];
 const refs: [string, 'heldout' | 'general', string][] = [
@@ -89,16 +89,12 @@ test('renderReport: a base-only comparison without terms or general clips', () =
   assert.ok(!html.includes('Term scorecard') && !html.includes('Trade-off'));
 });
 
-test('report opens offline in headless Chromium; screenshot saved', { skip: !existsSync(CHROMIUM) && `needs ${CHROMIUM} (apt-get install chromium)` }, async () => {
-  const { chromium } = await import('playwright-core');
+test('report opens offline in headless Chromium; screenshot saved', { skip: NEEDS_CHROMIUM }, async () => {
   const outDir = path.join(repoRoot, '.tmp', 'screenshots');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'report.html');
   writeFileSync(file, renderReport(constructedReport()));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     const requests: string[] = [];

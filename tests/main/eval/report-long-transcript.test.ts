@@ -9,8 +9,8 @@ import path from 'node:path';
 import { scoreRun } from '../../../src-main/eval/grid.ts';
 import { renderReport } from '../../../src-main/eval/report-html.ts';
 import type { CompareReport } from '../../../src-main/eval/types.ts';
+import { NEEDS_CHROMIUM, launchChromium } from '../../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const REFERENCE = 'He fixed the PyTorch import.'; // 5 words → diff cut after max(60, 10) = 60 entries
 const LOOP = 'He fixed ' + Array.from({ length: 98 }, () => 'final').join(' '); // 100 words
 const BLOB = 'cartoons' + 'TX'.repeat(250); // 508 characters without a space
@@ -35,14 +35,10 @@ test('a 100-word loop for a 5-word reference shows 60 diff entries and says how 
   assert.ok(html.includes(`${BLOB.slice(0, 60)}…`) && html.includes(`title="${BLOB}"`), 'long word cut, whole in the tooltip');
 });
 
-test('the report with runaway transcripts fits the window in Chromium', { skip: !existsSync(CHROMIUM) && `needs ${CHROMIUM} (apt-get install chromium)` }, async () => {
+test('the report with runaway transcripts fits the window in Chromium', { skip: NEEDS_CHROMIUM }, async () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'vt-report-long-')), 'r.html');
   writeFileSync(file, renderReport(report()));
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     await page.goto(`file://${file}`);
