@@ -30,7 +30,7 @@ import { applyAdapterDir, resolveAdapterDir, notAnAdapter, type AdapterKind, typ
 import { readPeftAdapter } from '../tuning/peft.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
 import { decodedForm, probeTranscript } from '../whisper/probe.ts';
-import { decodeWithFallback, transcribeSamples, type TranscribeOptions } from '../whisper/transcribe.ts';
+import { decodeWithFallback, melWindow, transcribeSamples, type TranscribeOptions } from '../whisper/transcribe.ts';
 import { termProbesFromProbeResult, type CompareProgress, type DecodeSettings, type ProbeFn, type TranscribeFn } from './compare.ts';
 import type { EvalClip } from './eval-set.ts';
 import { englishNormalizer } from './normalize-english.ts';
@@ -167,13 +167,9 @@ export class ModelRunner {
   private mel(samples: Float32Array, kind: FeatureKind): Float32Array {
     const nMels = this.loaded.model.dims.nMels;
     if (kind === 'probe') return logMelSpectrogram(padOrTrim(samples), nMels).data;
-    // As transcribeSamples: the mel of the clip + 30 s of zero samples, first window, frames past
-    // the content left at 0 (upstream pads the mel segment, not the audio).
+    // Exactly transcribeSamples' first window, so the encoder output can be cached and reused.
     const mel = logMelSpectrogram(samples, nMels, N_SAMPLES);
-    const content = Math.min(N_FRAMES, mel.nFrames - N_FRAMES);
-    const window = new Float32Array(nMels * N_FRAMES);
-    for (let m = 0; m < nMels; m++) window.set(mel.data.subarray(m * mel.nFrames, m * mel.nFrames + Math.max(content, 0)), m * N_FRAMES);
-    return window;
+    return melWindow(mel, 0, Math.min(N_FRAMES, mel.nFrames - N_FRAMES));
   }
 
   /** Encoder output [1, S, D] for a clip under the current setting; the caller disposes it. */

@@ -7,8 +7,6 @@
 import { resample } from '../audio/resample.ts';
 import { rng, seedOf } from '../util/random.ts';
 
-export { seedOf };
-
 export interface AugmentConfig {
   /** Distinct versions of each clip (1 = no augmentation). With a frozen encoder each is encoded once. */
   variants: number;

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { HOP_LENGTH, N_FRAMES } from '../audio/constants.ts';
 import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import type { WhisperModel } from '../whisper/model.ts';
-import { augmentWave, seedOf, specAugment, type AugmentConfig } from './augment.ts';
+import { augmentWave, specAugment, type AugmentConfig } from './augment.ts';
+import { seedOf } from '../util/random.ts';
 import type { Clip } from './dataset.ts';
 
 /** Log-mel [nMels, 3000] of one clip in one augmentation variant (0 = clean). */

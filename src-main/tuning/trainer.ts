@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { currentBackend } from '../compute/backend.ts';
 import { loadWhisper } from '../whisper/load.ts';
 import { readTrainingSet, type Clip } from './dataset.ts';
-import { DEFAULT_AUGMENT, seedOf, type AugmentConfig } from './augment.ts';
+import { DEFAULT_AUGMENT, type AugmentConfig } from './augment.ts';
+import { seedOf } from '../util/random.ts';
 import { FeatureCache } from './features.ts';
 import { collate, distillKl, makeExample, maskedCrossEntropy } from './loss.ts';
 import { DEFAULT_METHOD, DEFAULT_LR, TrainableSet, type MethodConfig } from './methods.ts';
@@ -20,7 +21,7 @@ import { getLr } from './schedule.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type CheckpointState, type EvalPoint } from './run-state.ts';
 import { validate } from './validate.ts';
 import { decodedForm } from '../whisper/probe.ts';
-import { exportRunArtifacts } from './artifacts.ts';
+import { exportRunArtifacts, reportFor } from './artifacts.ts';
 import { UserError } from '../cli/errors.ts';
 
 export interface TuneConfig {
@@ -317,7 +318,6 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         state.best = { step: state.step, score: NaN };
         await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
       }
-      const { reportFor } = await import('./artifacts.ts');
       writeRun(status, { changeReport: await reportFor(model, set) });
       emit({ type: 'done', status, steps: state.step, best: state.best, runDir });
     } else if (status === 'cancelled') {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE } from '../audio/constants.ts';
-import { logMelSpectrogram } from '../audio/mel.ts';
+import { logMelSpectrogram, type LogMel } from '../audio/mel.ts';
 import type { WhisperModel } from './model.ts';
 import { decodeWindow } from './decoding/decode.ts';
 import type { DecodeTokenizer, DecodingOptions, DecodingResult } from './decoding/options.ts';
@@ -78,6 +78,20 @@ export function splitAtTimestamps(tokens: number[], timestampBegin: number, segm
 }
 
 /**
+ * The encoder input for the window starting at frame `seek` of a whole-file mel (mel of the audio
+ * plus 30 s of zero samples, as transcribe.py): `size` frames of content, the rest 0.0 — upstream
+ * pads the mel segment in the normalised domain, not the audio. Returns [nMels, 3000].
+ */
+export function melWindow(mel: LogMel, seek: number, size: number): Float32Array {
+  const window = new Float32Array(mel.nMels * N_FRAMES);
+  for (let m = 0; m < mel.nMels; m++) {
+    const row = m * mel.nFrames + seek;
+    window.set(mel.data.subarray(row, row + Math.max(size, 0)), m * N_FRAMES);
+  }
+  return window;
+}
+
+/**
  * Encodes one 30 s mel window [nMels, 3000] (host array) → encoder output [1, S, D].
  */
 export function encodeWindow(model: WhisperModel, mel: Float32Array, nMels: number): tf.Tensor3D {
@@ -129,12 +143,7 @@ export async function transcribeSamples(model: WhisperModel, tok: DecodeTokenize
     await new Promise((r) => setImmediate(r)); // let a cancel (IPC, SIGINT) arrive between windows
     if (o.signal?.aborted) throw Object.assign(new Error('transcription cancelled'), { code: 'CANCELLED' });
     const segmentSize = Math.min(N_FRAMES, contentFrames - seek);
-    const window = new Float32Array(nMels * N_FRAMES); // zeros = the normalised-domain padding upstream uses
-    for (let m = 0; m < nMels; m++) {
-      const row = mel.data.subarray(m * mel.nFrames + seek, m * mel.nFrames + seek + Math.max(segmentSize, 0));
-      window.set(row, m * N_FRAMES);
-    }
-    const audio = encodeWindow(model, window, nMels);
+    const audio = encodeWindow(model, melWindow(mel, seek, segmentSize), nMels);
     let result: DecodingResult;
     try {
       const prompt = allTokens.slice(promptResetSince);
