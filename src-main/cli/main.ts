@@ -19,10 +19,6 @@ const COMMANDS: Record<string, Command> = {
   compare: { summary: 'base vs prompted vs tuned on held-out clips: WER, term scorecard, forgetting guard, HTML report', load: () => import('./compare.ts') },
 };
 
-export function registerCommand(name: string, cmd: Command): void {
-  COMMANDS[name] = cmd;
-}
-
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   return [

@@ -107,8 +107,6 @@ export interface TuneOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TuneEvent) => void;
-  /** Test hook: stop (as if killed) after this many steps of this process. */
-  stopAfterSteps?: number;
 }
 
 export async function tune(o: TuneOptions): Promise<{ runDir: string; status: string }> {
@@ -234,8 +232,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
 
   // ---- the loop ---------------------------------------------------------------------------------
   const t0 = Date.now() - state.elapsedSec * 1000;
-  let stepsThisProcess = 0;
-  let status: 'completed' | 'early-stopped' | 'cancelled' | 'stopped' = 'completed';
+  let status: 'completed' | 'early-stopped' | 'cancelled' = 'completed';
   try {
     if (state.step === 0 && data.validation.length > 0) await evaluate(0);
     while (state.step < totalSteps) {
@@ -244,10 +241,6 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) {
         status = 'cancelled';
-        break;
-      }
-      if (o.stopAfterSteps !== undefined && stepsThisProcess >= o.stopAfterSteps) {
-        status = 'stopped';
         break;
       }
       const step = state.step;
@@ -293,7 +286,6 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       const gradNorm = await opt.apply(grads, lr, c.maxGradNorm, (n) => set.decays(n));
       tf.dispose([...grads.values()]);
       state.step = step + 1;
-      stepsThisProcess++;
       const sec = (Date.now() - stepStart) / 1000;
       const samplesPerSec = perStep / Math.max(sec, 1e-6);
       state.elapsedSec = (Date.now() - t0) / 1000;
@@ -325,7 +317,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       if (state.step > 0) await saveCheckpoint(runDir, set.params, opt, state);
       writeRun('cancelled');
       emit({ type: 'cancelled', step: state.step });
-    } else writeRun('interrupted');
+    }
   } finally {
     if (fisher) tf.dispose([...fisher.values()]);
     opt.dispose();
