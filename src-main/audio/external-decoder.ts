@@ -8,7 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 /** Absolute path of an executable found on PATH (PATHEXT-aware on Windows), or null. */
 export function findExecutable(name: string): string | null {

@@ -5,7 +5,7 @@
  * the three stereo decorrelation modes and 8–32-bit samples. Every frame's CRC-16 is checked, so a
  * damaged file fails loudly instead of decoding to clicks.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { DecodedWav } from './wav.ts';
 
 class FlacError extends Error {}

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { SAMPLE_RATE } from './constants.ts';
 import { decodeWithTool } from './external-decoder.ts';
 import { decodeFlac } from './flac.ts';

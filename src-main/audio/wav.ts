@@ -4,7 +4,7 @@
  * WAVE_FORMAT_EXTENSIBLE) and refuses everything else with a sentence a user can act on, because
  * a clip that silently decodes to noise would poison a fine-tuning run.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export type DecodedWav = {
   sampleRate: number;

@@ -13,7 +13,7 @@ import { DEFAULT_GUARD_THRESHOLD_POINTS, DEFAULT_TRADE_OFF_SCALES } from '../eva
 import { renderReport } from '../eval/report-html.ts';
 import { ModelRunner } from '../eval/run-models.ts';
 import type { CompareReport } from '../eval/types.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { formatDuration, progressBar, type Progress } from './progress.ts';
 
 const HELP = `Usage: vocab-tuner compare --model DIR [--adapter DIR]... --data DATASET

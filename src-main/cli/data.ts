@@ -2,7 +2,7 @@
  * `vocab-tuner data import|export|stats|doctor`: the voice data store from the command line.
  */
 import { parseArgs } from 'node:util';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { openFromArgs, STORE_OPTIONS, STORE_USAGE } from './store-args.ts';
 import { closeStore } from '../store/store.ts';
 

@@ -16,7 +16,7 @@ import { notAnAdapter, resolveAdapterDir, type AdapterKind } from '../tuning/app
 import { blendWeights, mergeLora, writeHfModel } from '../tuning/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter, writePeftPairs } from '../tuning/peft.ts';
 import { parseScale } from './model-args.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export interface ExportTunedArgs {
   /** The base model folder the adapter was trained from. */

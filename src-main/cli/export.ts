@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { formatBytes } from '../models/download.ts';
 import { exportGgml } from '../models/ggml.ts';
 import { resolveModelDir } from '../models/model-ref.ts';

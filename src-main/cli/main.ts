@@ -2,7 +2,7 @@
  * `vocab-tuner` command-line entry. Each subcommand lives in its own file and is loaded lazily, so
  * `vocab-tuner --help` does not pay for tfjs or SQLite.
  */
-import { formatError } from './errors.ts';
+import { formatError } from '../util/errors.ts';
 
 type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { initBackend, parseBackendName, backendFromEnv } from '../compute/backend.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
 
 export const MODEL_OPTIONS = {

@@ -4,7 +4,7 @@
  * stdout is one JSON object (list, rm, import) or JSON lines (download progress, then "done").
  */
 import { parseArgs } from 'node:util';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { downloadModel, formatBytes, type DownloadProgress } from '../models/download.ts';
 import { modelCatalog } from '../models/catalog.ts';
 import { hubCacheDir, removeCachedModel, validateRepoId } from '../models/hf-cache.ts';

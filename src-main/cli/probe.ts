@@ -5,7 +5,7 @@ import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import { N_SAMPLES } from '../audio/constants.ts';
 import { probeTranscript, type ProbeResult } from '../whisper/probe.ts';
 import { MODEL_OPTIONS, openModel } from './model-args.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 const HELP = `Usage: vocab-tuner probe --model DIR [--adapter DIR] [--adapter-scale S] --audio FILE --text TEXT
        [--language xx] [--top-k K] [--term WORD]... [--prompt TEXT] [--backend NAME] [--json]

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { resolveDataDir } from '../store/paths.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({

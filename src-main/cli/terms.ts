@@ -2,7 +2,7 @@
  * `vocab-tuner terms add|list|script`: the vocabulary and its recording script.
  */
 import { parseArgs } from 'node:util';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { openFromArgs, STORE_OPTIONS, STORE_USAGE } from './store-args.ts';
 import { closeStore } from '../store/store.ts';
 import { addTerm, listTerms } from '../store/terms.ts';

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { loadAudio } from '../audio/load.ts';
 import { transcribeSamples, type Transcript } from '../whisper/transcribe.ts';
 import { MODEL_OPTIONS, openModel } from './model-args.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { progressBar } from './progress.ts';
 
 const HELP = `Usage: vocab-tuner transcribe --model DIR [--adapter DIR] [--adapter-scale S] [--language xx]

@@ -6,7 +6,7 @@ import { defaultConfig, tune, type TuneConfig, type TuneEvent } from '../tuning/
 import { DEFAULT_LR, DEFAULT_METHOD, METHODS, type Method } from '../tuning/methods.ts';
 import { REGULARIZERS, type Regularizer } from '../tuning/regularizers.ts';
 import { formatChangeReport } from '../tuning/change-report.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 import { formatDuration, progressBar } from './progress.ts';
 
 const HELP = `Usage: vocab-tuner tune --model DIR --data DATASET --out DIR

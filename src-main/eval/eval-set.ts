@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { parseCsv } from '../store/csv.ts';
 import type { ClipSet } from './types.ts';
 

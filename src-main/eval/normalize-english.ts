@@ -8,7 +8,7 @@
  * (upstream's `english.json`), so the caller passes its path or its contents.
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { PY_W, PY_WS, collapseWhitespace, pySplit, removeBracketedSpans, removeSymbolsAndDiacritics } from './normalize-basic.ts';
 import { normalizeNumbers } from './normalize-numbers.ts';
 

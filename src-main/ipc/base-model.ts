@@ -4,7 +4,7 @@
  * "openai/whisper-tiny.en", an imported "local/<name>", or a folder), resolved to a checkpoint
  * folder in the Hugging Face cache when used, so a removed model is reported, not guessed.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { Db } from '../store/db.ts';
 import { findProjectById } from '../store/projects.ts';
 import { resolveModelDir } from '../models/model-ref.ts';

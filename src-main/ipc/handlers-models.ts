@@ -8,7 +8,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { setBaseModel } from '../store/projects.ts';
 import { listRuns } from '../store/runs.ts';

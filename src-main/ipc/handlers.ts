@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { getOrCreateProject } from '../store/projects.ts';
 import { addTerm, listTerms, removeTerm, termMatcher, updateTerm, type Term as StoreTerm } from '../store/terms.ts';

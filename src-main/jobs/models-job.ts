@@ -9,7 +9,7 @@ import path from 'node:path';
 import { downloadModel, formatBytes } from '../models/download.ts';
 import { importLocalModel } from '../models/import-local.ts';
 import { exportGgmlTuned, exportHf, exportPeft } from '../cli/export-tuned.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { JobContext } from './protocol.ts';
 
 export type ModelsJobParams =

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rename, statfs, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { blobPath, findSnapshot, hubCacheDir, linkSnapshotFile, readRef, snapshotPath, validateRepoId, writeRef } from './hf-cache.ts';
 import { HubClient, HubError, hubErrorFor, isNetworkError, sleep, unreachable, type HubClientOptions } from './hub-client.ts';
 import { resolveRepoId } from './known-models.ts';

@@ -22,7 +22,7 @@ import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { melFilters } from '../audio/mel.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { expectedTensorShapes, loadCheckpoint, type Checkpoint } from '../whisper/checkpoint.ts';
 import { sinusoids } from '../whisper/layers.ts';
 import { f32ToF16Bits } from '../whisper/safetensors.ts';

@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, lstatSync, statSync } from 'node
 import { copyFile, mkdir, readlink, rm, symlink, unlink, writeFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 /** `huggingface_hub`'s repo id rule: optional "org/", then 1–96 of [A-Za-z0-9_.-], no "--" or "..". */
 const REPO_ID = /^(?:[\w.-]+\/)?[\w.-]{1,96}$/;

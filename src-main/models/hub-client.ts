@@ -14,7 +14,7 @@ import { isIP, type Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { homedir } from 'node:os';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { loadCheckpoint } from '../whisper/checkpoint.ts';
 import { selectWhisperFiles } from './download.ts';
 import { blobPath, hubCacheDir, linkSnapshotFile, snapshotPath, validateRepoId, writeRef } from './hf-cache.ts';

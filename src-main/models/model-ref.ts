@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { findSnapshot, hubCacheDir } from './hf-cache.ts';
 import { KNOWN_MODELS, resolveRepoId } from './known-models.ts';
 

@@ -8,7 +8,7 @@
  * IMPORT_NOTHING_FOUND, EXPORT_TARGET_EXISTS, EXPORT_CSV_FORMULA, NOT_FOUND, TERM_INVALID,
  * TERM_EXISTS, SPLIT_HELD_OUT, SPLIT_TRAINED_ON.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export class StoreError extends UserError {
   constructor(code: string, message: string) {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { loadAudio } from '../audio/load.ts';
 import { N_SAMPLES, SAMPLE_RATE } from '../audio/constants.ts';
 import { planImport } from '../store/import.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export interface Clip {
   id: string;

@@ -11,7 +11,7 @@
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { WhisperDims } from '../whisper/config.ts';
 import { readSafetensors, writeSafetensors } from '../whisper/safetensors.ts';
 import { linearModules, type LoraAdapter } from './lora.ts';

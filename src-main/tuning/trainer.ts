@@ -22,7 +22,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type Ch
 import { validate } from './validate.ts';
 import { decodedForm } from '../whisper/probe.ts';
 import { exportRunArtifacts, reportFor } from './artifacts.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export interface TuneConfig {
   method: MethodConfig;

@@ -3,7 +3,7 @@
  * damaged safetensors file, a config that contradicts the weights, a missing tokenizer. The
  * message names the file (and the tensor or field) so a user knows which download to repeat.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export type CheckpointErrorCode = 'CHECKPOINT_INVALID' | 'CHECKPOINT_NOT_FOUND';
 

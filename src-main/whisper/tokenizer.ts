@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { invalid } from './checkpoint-error.ts';
 import { WHISPER_LANGUAGES } from './config.ts';
 

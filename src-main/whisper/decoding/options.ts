@@ -2,7 +2,7 @@
  * Decoding options and results (openai/whisper decoding.py's DecodingOptions / DecodingResult),
  * validated in one place as upstream's `_verify_options`.
  */
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { WhisperTokenizer } from '../tokenizer.ts';
 
 /** Decoding works on the checkpoint's tokenizer. */

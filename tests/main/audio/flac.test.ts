@@ -7,7 +7,7 @@ import path from 'node:path';
 import { decodeFlac } from '../../../src-main/audio/flac.ts';
 import { findExecutable } from '../../../src-main/audio/external-decoder.ts';
 import { decodeWav } from '../../../src-main/audio/wav.ts';
-import { UserError } from '../../../src-main/cli/errors.ts';
+import { UserError } from '../../../src-main/util/errors.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const jfkFlac = path.resolve(repoRoot, '../shared/reference/audio/jfk.flac');

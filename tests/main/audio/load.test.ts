@@ -7,7 +7,7 @@ import path from 'node:path';
 import { decodeAudioBytes, loadAudio, sniffFormat } from '../../../src-main/audio/load.ts';
 import { findExecutable } from '../../../src-main/audio/external-decoder.ts';
 import { encodeWavPcm16, decodeWav } from '../../../src-main/audio/wav.ts';
-import { UserError } from '../../../src-main/cli/errors.ts';
+import { UserError } from '../../../src-main/util/errors.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const refAudio = path.resolve(repoRoot, '../shared/reference/audio');

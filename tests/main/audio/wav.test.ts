@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeWav, encodeWavPcm16 } from '../../../src-main/audio/wav.ts';
-import { UserError } from '../../../src-main/cli/errors.ts';
+import { UserError } from '../../../src-main/util/errors.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const refAudio = path.resolve(repoRoot, '../shared/reference/audio');
