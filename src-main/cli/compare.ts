@@ -14,7 +14,8 @@ import { renderReport } from '../eval/report-html.ts';
 import { ModelRunner } from '../eval/run-models.ts';
 import type { CompareReport } from '../eval/types.ts';
 import { UserError } from '../util/errors.ts';
-import { formatDuration, progressBar, type Progress } from './progress.ts';
+import { progressBar, type Progress } from './progress.ts';
+import { formatDuration } from '../util/time.ts';
 
 const HELP = `Usage: vocab-tuner compare --model DIR [--adapter DIR]... --data DATASET
        [--terms FILE] [--term WORD]... [--scales 0,0.25,0.5,0.75,1] [--no-prompt]

@@ -2,24 +2,11 @@
  * Progress for long CLI work: a one-line bar with rate and ETA on a terminal (stderr), plain
  * occasional lines when stderr is not a TTY, and nothing in JSON mode (stdout stays one object).
  */
+import { eta, formatDuration } from '../util/time.ts';
+
 export interface Progress {
   update(done: number, label?: string): void;
   done(message?: string): void;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
-}
-
-/** Linear ETA from the average rate so far. */
-export function eta(done: number, total: number, elapsedSec: number): number {
-  if (done <= 0 || total <= 0) return NaN;
-  return (elapsedSec / done) * (total - done);
 }
 
 export function progressBar(total: number, title: string, opts: { quiet?: boolean; unit?: string; stream?: NodeJS.WriteStream } = {}): Progress {

@@ -7,7 +7,8 @@ import { DEFAULT_LR, DEFAULT_METHOD, METHODS, type Method } from '../tuning/meth
 import { REGULARIZERS, type Regularizer } from '../tuning/regularizers.ts';
 import { formatChangeReport } from '../tuning/change-report.ts';
 import { UserError } from '../util/errors.ts';
-import { formatDuration, progressBar } from './progress.ts';
+import { progressBar } from './progress.ts';
+import { formatDuration } from '../util/time.ts';
 
 const HELP = `Usage: vocab-tuner tune --model DIR --data DATASET --out DIR
        [--method lora|freeze|layernorm|bias|full] [--epochs N | --steps N] [--lr X] [--batch N]

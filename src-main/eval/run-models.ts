@@ -25,7 +25,7 @@ import { N_FRAMES, N_SAMPLES, SAMPLE_RATE } from '../audio/constants.ts';
 import { loadAudio } from '../audio/load.ts';
 import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import { UserError } from '../util/errors.ts';
-import { eta } from '../cli/progress.ts';
+import { eta } from '../util/time.ts';
 import { applyAdapterDir, resolveAdapterDir, notAnAdapter, type AdapterKind, type AppliedAdapter } from '../tuning/apply-adapter.ts';
 import { readPeftAdapter } from '../tuning/peft.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Events, IpcError, JobKind } from '../ipc/contract.ts';
+import { etaOrNull } from '../util/time.ts';
 import type { FromJob, ToJob } from './protocol.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -70,7 +71,7 @@ export class JobHost {
         if (m.type === 'progress') {
           const p = m.progress;
           const elapsed = (Date.now() - startedAt) / 1000;
-          const etaSec = p.etaSec !== undefined ? p.etaSec : p.done > 0 && p.total > p.done ? (elapsed / p.done) * (p.total - p.done) : p.total > 0 && p.done >= p.total ? 0 : null;
+          const etaSec = p.etaSec !== undefined ? p.etaSec : etaOrNull(p.done, p.total, elapsed);
           this.onEvent({ name: 'job.progress', payload: { jobId, kind, done: p.done, total: p.total, etaSec, message: p.message ?? '', metrics: p.metrics ?? {} } });
         } else if (m.type === 'done') outcome = { status: 'done', result: m.result, error: null };
         else if (m.type === 'failed') outcome = { status: 'failed', result: null, error: m.error };
