@@ -3,7 +3,6 @@
  * an exported dataset, with the term scorecard, the forgetting guard and the adapter-scale
  * trade-off; as text, as one JSON object (--json) and as a self-contained HTML report (--html).
  */
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendFromEnv, initBackend, parseBackendName } from '../compute/backend.ts';
@@ -13,6 +12,7 @@ import { DEFAULT_GUARD_THRESHOLD_POINTS, DEFAULT_TRADE_OFF_SCALES } from '../eva
 import { renderReport } from '../eval/report-html.ts';
 import { ModelRunner } from '../eval/run-models.ts';
 import type { CompareReport } from '../eval/types.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { progressBar, type Progress } from './progress.ts';
 import { formatDuration } from '../util/time.ts';
@@ -104,13 +104,6 @@ export function formatSummary(r: CompareReport): string {
   return out.join('\n');
 }
 
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.partial`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -170,7 +163,7 @@ export async function run(argv: string[]): Promise<number> {
   const s = runner.stats;
   console.error(`compared ${report.models.length} configurations in ${formatDuration((Date.now() - started) / 1000)}: ${s.decodes} decodes, ${s.probes} probes, encoder ${s.encoderRuns} runs + ${s.encoderCacheHits} cached${s.reloads ? `, ${s.reloads} base reloads` : ''}`);
   if (values.html) {
-    writeAtomically(values.html, renderReport(report));
+    writeFileAtomic(values.html, renderReport(report));
     console.error(`report written to ${path.resolve(values.html)}`);
   }
   if (values.json) console.log(JSON.stringify(report));

@@ -6,8 +6,9 @@
  * The backend choice reaches jobs as `VOCAB_TUNER_BACKEND` in the job process's environment
  * (`compute/backend.ts` backendFromEnv), the same switch the CLI honours.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic.ts';
 import type { BackendSetting, Settings } from './contract.ts';
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -27,9 +28,7 @@ export function readSettings(dataDir: string): Settings {
 
 export function writeSettings(dataDir: string, patch: Partial<Settings>): Settings {
   const next = { ...readSettings(dataDir), ...patch };
-  const tmp = `${file(dataDir)}.partial`;
-  writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n');
-  renameSync(tmp, file(dataDir));
+  writeFileAtomic(file(dataDir), JSON.stringify(next, null, 2) + '\n');
   return next;
 }
 

@@ -7,12 +7,11 @@
  *   params: { modelDir, adapterDir, dataDir, terms, scales, reportPath }
  *   result: { reportPath, configurations, clips }
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { backendFromEnv, initBackend } from '../compute/backend.ts';
 import { runComparison } from '../eval/compare.ts';
 import { readEvalSet } from '../eval/eval-set.ts';
 import { ModelRunner, withEta } from '../eval/run-models.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import type { JobContext } from './protocol.ts';
 
 export interface CompareJobParams {
@@ -50,10 +49,7 @@ export async function run(p: CompareJobParams, ctx: JobContext): Promise<{ repor
       }),
     });
     report.notes.push(...runner.notes());
-    mkdirSync(path.dirname(p.reportPath), { recursive: true });
-    const tmp = `${p.reportPath}.partial`;
-    writeFileSync(tmp, JSON.stringify(report));
-    renameSync(tmp, p.reportPath);
+    writeFileAtomic(p.reportPath, JSON.stringify(report));
     return { reportPath: p.reportPath, configurations: report.models.length, clips: report.dataset.clips };
   } finally {
     runner.dispose();

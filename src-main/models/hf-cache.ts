@@ -13,9 +13,10 @@
  * This file only names paths and reads/writes that layout; it does no network I/O.
  */
 import { existsSync, readdirSync, readFileSync, lstatSync, statSync } from 'node:fs';
-import { copyFile, mkdir, readlink, rm, symlink, unlink, writeFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 
 /** `huggingface_hub`'s repo id rule: optional "org/", then 1–96 of [A-Za-z0-9_.-], no "--" or "..". */
@@ -85,10 +86,7 @@ export function readRef(repo: string, revision: string, cacheDir: string = hubCa
 export async function writeRef(repo: string, revision: string, commit: string, cacheDir: string = hubCacheDir()): Promise<void> {
   if (revision === commit) return; // a commit hash needs no ref (huggingface_hub does the same)
   const p = path.join(repoCacheDir(repo, cacheDir), 'refs', revision);
-  await mkdir(path.dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  await writeFile(tmp, commit);
-  await rename(tmp, p);
+  writeFileAtomic(p, commit);
 }
 
 /**

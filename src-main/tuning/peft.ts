@@ -10,7 +10,8 @@
  * where <module> is the HF module path, e.g. model.decoder.layers.0.self_attn.q_proj.
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { tempSibling } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import type { WhisperDims } from '../whisper/config.ts';
 import { readSafetensors, writeSafetensors } from '../whisper/safetensors.ts';
@@ -138,7 +139,7 @@ export async function writeFolderAtomically(dir: string, fill: (tmp: string) => 
     if ((await readdir(dir)).length > 0) throw new UserError('OUTPUT_EXISTS', `${dir} already exists and is not empty; choose another --out or remove it`);
   }
   await mkdir(dirname(dir), { recursive: true });
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempSibling(dir);
   await mkdir(tmp);
   try {
     await fill(tmp);

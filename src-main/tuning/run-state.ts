@@ -4,8 +4,9 @@
  * history) and the artefacts (adapter/ and best/). Every write is atomic: a crash leaves the
  * previous checkpoint intact, never a half-written one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '../whisper/safetensors.ts';
 import type { AdamW } from './optimizer.ts';
@@ -37,15 +38,6 @@ export interface CheckpointState {
   best: { step: number; score: number } | null;
   badEvals: number;
   elapsedSec: number;
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2));
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 /** Writes checkpoint/ via checkpoint.tmp/ + rename, so a kill mid-write keeps the old one. */

@@ -18,7 +18,8 @@ import { DEFAULT_METHOD, DEFAULT_LR, TrainableSet, type MethodConfig } from './m
 import { AdamW, DEFAULT_ADAMW } from './optimizer.ts';
 import { estimateFisher, ewcPenalty, l2sp, type Regularizer } from './regularizers.ts';
 import { getLr } from './schedule.ts';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, writeJsonAtomic, type CheckpointState, type EvalPoint } from './run-state.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalPoint } from './run-state.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
 import { validate } from './validate.ts';
 import { decodedForm } from '../whisper/probe.ts';
 import { exportRunArtifacts, reportFor } from './artifacts.ts';

@@ -15,7 +15,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { tempSibling } from '../util/atomic.ts';
 import { invalid } from './checkpoint-error.ts';
 
 /** Every dtype string the format defines, in the Rust enum's order (the writer sorts by it). */
@@ -386,7 +386,7 @@ export async function writeSafetensors(
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
 
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempSibling(path);
   const fh = await open(tmp, 'w');
   try {
     const len = Buffer.alloc(8);
