@@ -1,6 +1,7 @@
 /**
- * Decoding compressed formats (MP3, Ogg, M4A, WebM …) by handing them to `sox` or `ffmpeg` when
- * one is installed. The tool only decodes, to 32-bit float WAV at the file's own rate and channel
+ * The optional fallback for compressed files the in-process WebAssembly decoders (compressed.ts)
+ * cannot read (e.g. Speex in Ogg, a codec inside WebM/MP4 they do not cover): hand them to `sox` or
+ * `ffmpeg` when one is installed. Nothing needs these tools for the usual formats. The tool only decodes, to 32-bit float WAV at the file's own rate and channel
  * count; resampling and downmixing stay in our code so every format goes through the same filter.
  */
 import { spawn } from 'node:child_process';

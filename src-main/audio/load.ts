@@ -1,14 +1,16 @@
 /**
  * One entry point for "give me this recording as Whisper input": any supported file → 16 kHz
  * mono Float32Array (samples nominally in [-1, 1]). The format is sniffed from the bytes, not the
- * file name, because users rename files. WAV and FLAC are decoded in-process; other formats go
- * through sox or ffmpeg when installed (see external-decoder.ts).
+ * file name, because users rename files. WAV and FLAC are decoded by our own code, MP3, M4A/AAC,
+ * Ogg Vorbis/Opus, WebM and AIFF by WebAssembly decoders (compressed.ts), all in-process; sox or
+ * ffmpeg, when installed, are only a fallback for files those cannot read (external-decoder.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { SAMPLE_RATE } from './constants.ts';
-import { decodeWithTool } from './external-decoder.ts';
+import { decodeCompressed, isCompressedFormat } from './compressed.ts';
+import { decodeWithTool, pickTool } from './external-decoder.ts';
 import { decodeFlac } from './flac.ts';
 import { downmix, resample } from './resample.ts';
 import { decodeWav, type DecodedWav } from './wav.ts';
@@ -61,6 +63,15 @@ export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise
   if (format === 'unknown') {
     const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, Opus, M4A/AAC, WebM, AIFF)';
     throw new UserError('AUDIO_FORMAT_UNSUPPORTED', `${name}: ${what}. Record or export the clip as WAV.`);
+  }
+  if (isCompressedFormat(format)) {
+    try {
+      return toWhisperInput(await decodeCompressed(bytes, format, name));
+    } catch (e) {
+      // A container the wasm decoders do not cover (e.g. Speex in Ogg): a system tool may still
+      // read it. Without one, the in-process decoder's error is the one to show.
+      if (!pickTool(format)) throw e;
+    }
   }
   return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name));
 }

@@ -25,7 +25,7 @@ import type { Store } from './store.ts';
 import { checkTranscript, MAX_TRANSCRIPT_CHARS } from './transcripts.ts';
 import { nowIso } from './store.ts';
 
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.m4a', '.webm', '.aiff', '.aif'];
+export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.webm', '.aiff', '.aif', '.aifc'];
 /** 30 s of 48 kHz 8-channel 64-bit float is 92 MB; anything bigger cannot be a valid clip. */
 const MAX_AUDIO_BYTES = 100 * 1024 * 1024;
 const MAX_METADATA_BYTES = 64 * 1024 * 1024;

@@ -107,12 +107,12 @@ test('unrecognised, empty and undecodable files fail with clear codes', async ()
   await rejects(decodeAudioBytes(wav, 'cut.wav'), 'AUDIO_DECODE_FAILED', /cut\.wav: .*truncated/);
 });
 
-test('compressed audio without sox or ffmpeg says what to install', async () => {
+test('damaged compressed audio without sox or ffmpeg fails in the in-process decoder with a clear message', async () => {
   const saved = process.env.PATH;
   process.env.PATH = '';
   try {
-    await rejects(decodeAudioBytes(new TextEncoder().encode('OggS\0\x02 vorbis'), 'a.ogg'), 'AUDIO_FORMAT_UNSUPPORTED', /a\.ogg: OGG audio needs sox or ffmpeg.*Convert the file to WAV/);
-    await rejects(decodeAudioBytes(new TextEncoder().encode('\0\0\0\x20ftypM4A '), 'voice.m4a'), 'AUDIO_FORMAT_UNSUPPORTED', /M4A audio needs ffmpeg/);
+    await rejects(decodeAudioBytes(new TextEncoder().encode('OggS\0\x02 vorbis'), 'a.ogg'), 'AUDIO_DECODE_FAILED', /a\.ogg: the Ogg Vorbis file holds no audio.*Re-export it/);
+    await rejects(decodeAudioBytes(new TextEncoder().encode('\0\0\0\x20ftypM4A '), 'voice.m4a'), 'AUDIO_DECODE_FAILED', /voice\.m4a: the M4A\/AAC file holds no audio/);
   } finally {
     process.env.PATH = saved;
   }
