@@ -9,7 +9,8 @@ import { UserError } from '../util/errors.ts';
 import { formatBytes } from '../models/download.ts';
 import { exportGgml } from '../models/ggml.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
-import { exportGgmlTuned, exportHf, exportPeft } from './export-tuned.ts';
+import { exportGgmlTuned, exportHf, exportPeft } from '../tuning/export.ts';
+import { parseScale } from './model-args.ts';
 
 const USAGE = `Usage:
   vocab-tuner export --model DIR|REPO --format ggml [--ggml-type f16|f32] --out FILE [--json]
@@ -22,7 +23,7 @@ const USAGE = `Usage:
 --format peft: the LoRA adapter in PEFT's layout (adapter_config.json + adapter_model.safetensors)
 --adapter a PEFT LoRA folder or a tuned full-model folder; --adapter-scale 0..2 (default 1) blends it`;
 
-export type ExportArgs = { modelDir: string; out: string; adapter?: string; adapterScale?: string; ggmlType: 'f16' | 'f32'; json: boolean };
+export type ExportArgs = { modelDir: string; out: string; adapter?: string; scale: number; ggmlType: 'f16' | 'f32'; json: boolean };
 
 type Exporter = (a: ExportArgs) => Promise<Record<string, unknown>>;
 
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const ggmlType = values['ggml-type'];
   if (ggmlType !== 'f16' && ggmlType !== 'f32') throw new UserError('USAGE', `--ggml-type must be f16 or f32, not "${ggmlType}".`);
 
-  const args: ExportArgs = { modelDir: resolveModelDir(values.model), out: path.resolve(values.out), adapter: values.adapter, adapterScale: values['adapter-scale'], ggmlType, json: values.json };
+  const args: ExportArgs = { modelDir: resolveModelDir(values.model), out: path.resolve(values.out), adapter: values.adapter, scale: parseScale(values['adapter-scale']), ggmlType, json: values.json };
   const result = await exporter(args);
   if (values.json) console.log(JSON.stringify({ format: values.format, ...result }));
   else console.log(`Wrote ${args.out} (${values.format}${values.format === 'ggml' ? ` ${ggmlType}` : ''}, ${formatBytes(Number(result.bytes ?? 0))}).`);

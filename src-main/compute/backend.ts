@@ -154,6 +154,12 @@ async function activate(name: BackendName): Promise<string | undefined> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '');
     wasm.setWasmPaths(dist.endsWith('/') ? dist : dist + '/');
+    // tfjs keeps wasm single-threaded under Node; wasm-threads.ts starts the threaded build.
+    if (!wasmRegistered) {
+      const { registerThreadedWasm, requestedThreads } = await import('./wasm-threads.ts');
+      registerThreadedWasm(requestedThreads());
+      wasmRegistered = true;
+    }
     const { registerWasmGradKernels } = await import('./wasm-grad-kernels.ts');
     registerWasmGradKernels();
     const { registerWasmFastMatMul } = await import('./wasm-matmul.ts');
@@ -166,6 +172,7 @@ async function activate(name: BackendName): Promise<string | undefined> {
 }
 
 let current: BackendChoice | null = null;
+let wasmRegistered = false;
 
 /**
  * Chooses and activates a backend. `prefer` overrides the automatic choice; a named backend that

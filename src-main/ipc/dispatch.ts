@@ -4,7 +4,8 @@
  * way. Nothing is thrown across the boundary: Electron would keep only `message`, and a WebSocket
  * cannot carry an exception at all.
  */
-import type { Handlers, IpcError, IpcResult } from './contract.ts';
+import { toIpcError } from '../util/errors.ts';
+import type { Handlers, IpcResult } from './contract.ts';
 import { isChannel, validateCall } from './validate.ts';
 
 export async function dispatch(handlers: Handlers, channel: unknown, args: unknown): Promise<IpcResult<unknown>> {
@@ -19,13 +20,4 @@ export async function dispatch(handlers: Handlers, channel: unknown, args: unkno
   } catch (e) {
     return { ok: false, error: toIpcError(e) };
   }
-}
-
-/** UserError-like errors keep their code and sentence; anything else is an internal bug. */
-export function toIpcError(e: unknown): IpcError {
-  const code = (e as { code?: unknown })?.code;
-  const message = e instanceof Error ? e.message : String(e);
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return { code, message };
-  if (process.env.VOCAB_TUNER_DEBUG) console.error(e);
-  return { code: 'INTERNAL', message: `Internal error: ${message}. This is a bug; please report it with the steps that led here.` };
 }

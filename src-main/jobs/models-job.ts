@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { downloadModel, formatBytes } from '../models/download.ts';
 import { importLocalModel } from '../models/import-local.ts';
-import { exportGgmlTuned, exportHf, exportPeft } from '../cli/export-tuned.ts';
+import { exportGgmlTuned, exportHf, exportPeft } from '../tuning/export.ts';
 import { UserError } from '../util/errors.ts';
 import type { JobContext } from './protocol.ts';
 
@@ -36,7 +36,7 @@ export async function run(p: ModelsJobParams, ctx: JobContext): Promise<unknown>
     throw new UserError('EXPORT_TARGET_EXISTS', `${p.outDir} already exists and is not empty; choose a new folder so nothing there is overwritten.`);
   }
   ctx.progress({ done: 0, total: 1, message: `exporting (${p.format})` });
-  const args = { modelDir: p.modelDir, adapter: p.adapterDir, adapterScale: String(p.scale) };
+  const args = { modelDir: p.modelDir, adapter: p.adapterDir, scale: p.scale };
   if (p.format === 'hf') return exportHf({ ...args, out: p.outDir });
   if (p.format === 'peft') return exportPeft({ ...args, out: p.outDir });
   return exportGgmlTuned({ ...args, out: path.join(p.outDir, 'ggml-model.bin') }, { onTensor: (_n, i, n) => ctx.progress({ done: i + 1, total: n, message: 'writing ggml tensors' }) });

@@ -3,7 +3,7 @@
  * named by the host, runs its `run` export once, reports, and exits.
  */
 import { pathToFileURL } from 'node:url';
-import { toIpcError } from '../ipc/dispatch.ts';
+import { toIpcError } from '../util/errors.ts';
 import type { FromJob, JobFn, ToJob } from './protocol.ts';
 
 const controller = new AbortController();

@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { loadCheckpoint } from '../../../src-main/whisper/checkpoint.ts';
 import { DEFAULT_LORA, LoraAdapter } from '../../../src-main/tuning/lora.ts';
 import { writePeftAdapter } from '../../../src-main/tuning/peft.ts';
-import { exportHf } from '../../../src-main/cli/export-tuned.ts';
+import { exportHf } from '../../../src-main/tuning/export.ts';
 import { JFK_WAV, MICRO_F32, NEEDS_REFERENCE, REPO_ROOT } from '../../helpers/reference.ts';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

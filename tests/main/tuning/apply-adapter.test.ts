@@ -17,7 +17,7 @@ import { readSafetensors, writeSafetensors } from '../../../src-main/whisper/saf
 import { DEFAULT_LORA, LoraAdapter } from '../../../src-main/tuning/lora.ts';
 import { readPeftAdapter, writePeftAdapter } from '../../../src-main/tuning/peft.ts';
 import { applyAdapterDir } from '../../../src-main/tuning/apply-adapter.ts';
-import { exportHf, exportPeft } from '../../../src-main/cli/export-tuned.ts';
+import { exportHf, exportPeft } from '../../../src-main/tuning/export.ts';
 import { MICRO_F32, NEEDS_REFERENCE, REFERENCE, maxDiff, readF32 } from '../../helpers/reference.ts';
 
 const CTX = 16;
@@ -160,7 +160,7 @@ test('export: PEFT at a scale multiplies B; a merged folder is refused for PEFT;
   for (const p of adapter.modules.values()) tf.tidy(() => p.B.assign(tf.randomNormal(p.B.shape, 0, 0.05, 'float32', 200 + i++)));
   const src = join(root, 'src');
   await writePeftAdapter(adapter, src, { baseModel: '/somewhere/else', dims });
-  await exportPeft({ modelDir: MICRO_F32, adapter: src, out: join(root, 'half'), adapterScale: '0.5' });
+  await exportPeft({ modelDir: MICRO_F32, adapter: src, out: join(root, 'half'), scale: 0.5 });
   const a = await readPeftAdapter(src, dims);
   const h = await readPeftAdapter(join(root, 'half'), dims);
   for (const [m, p] of a.pairs) {

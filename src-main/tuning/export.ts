@@ -1,21 +1,20 @@
 /**
- * The tuned-model branches of `vocab-tuner export` (the table lives in export.ts):
- *   --format hf    --model BASE --adapter DIR [--adapter-scale S] --out DIR
- *                  a complete Hugging Face Whisper folder with the adapter merged in
- *                  (W + S·scaling·B·A for a LoRA adapter; W + S·(W_tuned − W) for a full model);
- *   --format peft  --model BASE --adapter DIR [--adapter-scale S] --out DIR
- *                  the LoRA adapter re-validated against BASE and written in PEFT's layout
- *                  (B multiplied by S), so PEFT's from_pretrained loads it unchanged.
+ * A tuned model in the formats other tools load, for `vocab-tuner export` and the app's export job:
+ *   hf    a complete Hugging Face Whisper folder with the adapter merged in
+ *         (W + S·scaling·B·A for a LoRA adapter; W + S·(W_tuned − W) for a full model);
+ *   peft  the LoRA adapter re-validated against the base and written in PEFT's layout
+ *         (B multiplied by S), so PEFT's from_pretrained loads it unchanged;
+ *   ggml  the merged model converted for whisper.cpp.
+ * S is the adapter scale (0 = base, 1 = as trained).
  */
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { exportGgml } from '../models/ggml.ts';
 import { loadCheckpoint } from '../whisper/checkpoint.ts';
 import type { WritableDtype } from '../whisper/safetensors.ts';
-import { notAnAdapter, resolveAdapterDir, type AdapterKind } from '../tuning/apply-adapter.ts';
-import { blendWeights, mergeLora, writeHfModel } from '../tuning/merge.ts';
-import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter, writePeftPairs } from '../tuning/peft.ts';
-import { parseScale } from './model-args.ts';
+import { notAnAdapter, resolveAdapterDir, type AdapterKind } from './apply-adapter.ts';
+import { blendWeights, mergeLora, writeHfModel } from './merge.ts';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter, writePeftPairs } from './peft.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface ExportTunedArgs {
@@ -23,8 +22,8 @@ export interface ExportTunedArgs {
   modelDir: string;
   adapter?: string;
   out: string;
-  /** --adapter-scale as typed (default 1). */
-  adapterScale?: string;
+  /** Adapter scale S (default 1; the CLI checks --adapter-scale is within 0..2). */
+  scale?: number;
   /** Stored dtype for --format hf (F32 default). */
   dtype?: WritableDtype;
 }
@@ -48,17 +47,17 @@ async function folderBytes(dir: string, files: string[]): Promise<number> {
   return n;
 }
 
-/** --adapter resolved to the folder holding the adapter (a run folder → its best checkpoint). */
+/** The adapter resolved to the folder holding the adapter (a run folder → its best checkpoint). */
 async function needAdapter(a: ExportTunedArgs, format: string): Promise<{ dir: string; kind: AdapterKind }> {
-  if (!a.adapter) throw new UserError('MISSING_ARGUMENT', `--format ${format} needs --adapter DIR (a LoRA adapter, a tuned model folder or a tuning run folder)`);
+  if (!a.adapter) throw new UserError('MISSING_ARGUMENT', `exporting as ${format} needs an adapter (--adapter DIR: a LoRA adapter, a tuned model folder or a tuning run folder)`);
   const found = await resolveAdapterDir(a.adapter);
   if (!found) throw notAnAdapter(a.adapter);
   return found;
 }
 
-/** --format hf: the merged model as a complete HF Whisper folder. */
+/** hf: the merged model as a complete HF Whisper folder. */
 export async function exportHf(a: ExportTunedArgs): Promise<Record<string, unknown>> {
-  const scale = parseScale(a.adapterScale);
+  const scale = a.scale ?? 1;
   const { dir: adapter, kind } = await needAdapter(a, 'hf');
   const base = await loadCheckpoint(a.modelDir);
   let weights;
@@ -73,9 +72,9 @@ export async function exportHf(a: ExportTunedArgs): Promise<Record<string, unkno
   return { out: a.out, adapter, adapter_kind: kind, adapter_scale: scale, bytes: await folderBytes(a.out, ['model.safetensors']) };
 }
 
-/** --format peft: the LoRA adapter, validated against the base and normalised to PEFT's layout. */
+/** peft: the LoRA adapter, validated against the base and normalised to PEFT's layout. */
 export async function exportPeft(a: ExportTunedArgs): Promise<Record<string, unknown>> {
-  const scale = parseScale(a.adapterScale);
+  const scale = a.scale ?? 1;
   const { dir: adapter, kind } = await needAdapter(a, 'peft');
   if (kind === 'merged') {
     throw new UserError(
@@ -100,9 +99,9 @@ export async function exportPeft(a: ExportTunedArgs): Promise<Record<string, unk
 }
 
 /**
- * --format ggml with an adapter: whisper.cpp has no adapters, so the adapter is merged into a
+ * ggml with an adapter: whisper.cpp has no adapters, so the adapter is merged into a
  * temporary Hugging Face folder beside the output (same disk, removed afterwards) and that folder
- * is converted — exactly what `--format hf` would write, then `exportGgml`.
+ * is converted — exactly what `exportHf` would write, then `exportGgml`.
  */
 export async function exportGgmlTuned(
   a: ExportTunedArgs,
