@@ -7,6 +7,7 @@
  */
 import { UserError } from '../util/errors.ts';
 import type { DecodedWav } from './wav.ts';
+import { checkAudioHeader, maxFramesFor, tooLong, type AudioHeader, type AudioLimitOptions } from './limits.ts';
 
 class FlacError extends Error {}
 
@@ -216,8 +217,12 @@ function skipCodedNumber(r: Bits): void {
   for (let i = 1; i < extra; i++) if (r.read(8) >>> 6 !== 2) throw new FlacError('bad frame number');
 }
 
-/** Decode a FLAC file (optionally preceded by an ID3v2 tag). `name` is used in error messages. */
-export function decodeFlac(bytes: Uint8Array, name = 'audio.flac'): DecodedWav {
+/**
+ * Read a FLAC file's STREAMINFO (after an optional ID3v2 tag) and check it — rate, channels, bit
+ * depth and, when the header gives the length, the duration against `opts.maxSeconds` — without
+ * decoding a frame. Returns the header and the bit position of the first frame.
+ */
+export function parseFlacHeader(bytes: Uint8Array, name = 'audio.flac', opts: AudioLimitOptions = {}): { info: StreamInfo; header: AudioHeader; framesAt: number } {
   const fail = (what: string): never => {
     throw new UserError('AUDIO_DECODE_FAILED', `${name}: ${what}`);
   };
@@ -236,6 +241,26 @@ export function decodeFlac(bytes: Uint8Array, name = 'audio.flac'): DecodedWav {
     throw e;
   }
   if (info.sampleRate === 0) fail('the FLAC header gives a sample rate of 0 Hz; the file is damaged.');
+  // totalSamples 0 means "unknown" (a streamed encode); then the decoder's running cap applies.
+  const header: AudioHeader = { sampleRate: info.sampleRate, channels: info.channels, bitsPerSample: info.bps, frames: info.totalSamples > 0 ? info.totalSamples : null };
+  checkAudioHeader(header, name, opts);
+  return { info, header, framesAt: r.pos };
+}
+
+/**
+ * Decode a FLAC file (optionally preceded by an ID3v2 tag). `name` is used in error messages.
+ * `opts.maxSeconds` refuses longer audio (AUDIO_TOO_LONG): from the header when it gives the
+ * length, else as soon as the decoded frames pass it — so a small file of constant frames cannot
+ * expand to gigabytes.
+ */
+export function decodeFlac(bytes: Uint8Array, name = 'audio.flac', opts: AudioLimitOptions = {}): DecodedWav {
+  const fail = (what: string): never => {
+    throw new UserError('AUDIO_DECODE_FAILED', `${name}: ${what}`);
+  };
+  const { info, framesAt } = parseFlacHeader(bytes, name, opts);
+  const r = new Bits(bytes);
+  r.pos = framesAt;
+  const maxFrames = maxFramesFor(info.sampleRate, opts.maxSeconds);
 
   // Samples per channel, grown as frames arrive (the total in STREAMINFO may be 0 = unknown).
   // Start from the header's total but not beyond 4 M samples: a damaged header must not make us
@@ -247,6 +272,8 @@ export function decodeFlac(bytes: Uint8Array, name = 'audio.flac'): DecodedWav {
   const bufs = Array.from({ length: info.channels }, () => new Float64Array(65536));
 
   while (r.bytePos + 2 <= bytes.length) {
+    // Frames past the promised length are never used: stop instead of decoding (and growing) them.
+    if (info.totalSamples > 0 && n >= info.totalSamples) break;
     const frameStart = r.bytePos;
     // 14-bit sync code 0b11111111111110.
     if (bytes[frameStart] !== 0xff || bytes[frameStart + 1] >>> 1 !== 0x7c) {
@@ -315,6 +342,7 @@ export function decodeFlac(bytes: Uint8Array, name = 'audio.flac'): DecodedWav {
       }
       n += blockSize;
       frameNo++;
+      if (Math.min(n, info.totalSamples || n) > maxFrames) throw tooLong(name, null, opts.maxSeconds!);
     } catch (e) {
       if (e instanceof FlacError) fail(`the FLAC data is damaged at frame ${frameNo} (${e.message}); re-export the file.`);
       throw e;

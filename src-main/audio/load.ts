@@ -5,9 +5,10 @@
  * Ogg Vorbis/Opus, WebM and AIFF by WebAssembly decoders (compressed.ts), all in-process; sox or
  * ffmpeg, when installed, are only a fallback for files those cannot read (external-decoder.ts).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../util/errors.ts';
+import { readRegularFile } from '../util/user-files.ts';
+import { checkAudioHeader, type AudioLimitOptions } from './limits.ts';
 import { SAMPLE_RATE } from './constants.ts';
 import { decodeCompressed, isCompressedFormat } from './compressed.ts';
 import { decodeWithTool, pickTool } from './external-decoder.ts';
@@ -45,8 +46,13 @@ export function sniffFormat(b: Uint8Array): AudioFormat {
   return 'unknown';
 }
 
-/** Turn decoded audio into Whisper input: mono by averaging, then resampled to 16 kHz. */
-function toWhisperInput({ sampleRate, channels }: DecodedWav): Float32Array {
+/**
+ * Turn decoded audio into Whisper input: mono by averaging, then resampled to 16 kHz. Formats
+ * whose header we do not parse ourselves (compressed, tool-decoded) are held to the same limits
+ * here, after decoding (in a job process when a client sent them).
+ */
+function toWhisperInput({ sampleRate, channels }: DecodedWav, name: string, opts: AudioLimitOptions): Float32Array {
+  checkAudioHeader({ sampleRate, channels: channels.length, bitsPerSample: 32, frames: channels[0]?.length ?? 0 }, name, opts);
   const mono = downmix(channels);
   return sampleRate === SAMPLE_RATE ? mono : resample(mono, sampleRate, SAMPLE_RATE);
 }
@@ -56,39 +62,46 @@ function toWhisperInput({ sampleRate, channels }: DecodedWav): Float32Array {
  * in error messages. Errors: AUDIO_DECODE_FAILED (damaged or unsupported content),
  * AUDIO_FORMAT_UNSUPPORTED (unrecognised, or compressed with no decoder tool installed).
  */
-export async function decodeAudioBytes(bytes: Uint8Array, name: string): Promise<Float32Array> {
+export async function decodeAudioBytes(bytes: Uint8Array, name: string, opts: AudioLimitOptions = {}): Promise<Float32Array> {
   const format = sniffFormat(bytes);
-  if (format === 'wav') return toWhisperInput(decodeWav(bytes, name));
-  if (format === 'flac') return toWhisperInput(decodeFlac(bytes, name));
+  // WAV and FLAC check their headers (rate, channels, bits, duration) before decoding a sample.
+  if (format === 'wav') return toWhisperInput(decodeWav(bytes, name, opts), name, opts);
+  if (format === 'flac') return toWhisperInput(decodeFlac(bytes, name, opts), name, opts);
   if (format === 'unknown') {
     const what = bytes.length === 0 ? 'the file is empty' : 'it is not a recognised audio file (WAV, FLAC, MP3, Ogg, Opus, M4A/AAC, WebM, AIFF)';
     throw new UserError('AUDIO_FORMAT_UNSUPPORTED', `${name}: ${what}. Record or export the clip as WAV.`);
   }
   if (isCompressedFormat(format)) {
     try {
-      return toWhisperInput(await decodeCompressed(bytes, format, name));
+      return toWhisperInput(await decodeCompressed(bytes, format, name), name, opts);
     } catch (e) {
       // A container the wasm decoders do not cover (e.g. Speex in Ogg): a system tool may still
       // read it. Without one, the in-process decoder's error is the one to show.
       if (!pickTool(format)) throw e;
     }
   }
-  return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name));
+  return toWhisperInput(decodeWav(await decodeWithTool(bytes, format, name), name, opts), name, opts);
 }
 
 /**
  * Read and decode an audio file to 16 kHz mono float samples (see decodeAudioBytes). Adds
- * AUDIO_NOT_FOUND (missing path or a folder) and AUDIO_UNREADABLE (e.g. permissions).
+ * AUDIO_NOT_FOUND (missing path or a folder), AUDIO_UNREADABLE (e.g. permissions) and
+ * NOT_A_REGULAR_FILE (a FIFO, device or socket: never read, so it cannot hang or stream forever).
  */
-export async function loadAudio(file: string): Promise<Float32Array> {
+export async function loadAudio(file: string, opts: AudioLimitOptions = {}): Promise<Float32Array> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    bytes = new Uint8Array(readRegularFile(file, { what: 'audio file', missingCode: 'AUDIO_NOT_FOUND' }));
   } catch (e) {
+    const st = (e as { code?: string }).code;
+    if (st === 'AUDIO_NOT_FOUND' || st === 'NOT_A_REGULAR_FILE') {
+      // A folder is the common mistake; say it in the words the CLI has always used.
+      if (st === 'NOT_A_REGULAR_FILE' && /is a folder/.test((e as Error).message)) throw new UserError('AUDIO_NOT_FOUND', `${file} is a folder, not an audio file.`);
+      throw e;
+    }
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError('AUDIO_NOT_FOUND', `${file}: no such audio file; check the path.`);
     if (code === 'EISDIR') throw new UserError('AUDIO_NOT_FOUND', `${file} is a folder, not an audio file.`);
     throw new UserError('AUDIO_UNREADABLE', `${file}: cannot read the file (${code ?? String(e)}); check its permissions.`);
   }
-  return decodeAudioBytes(bytes, path.basename(file));
+  return decodeAudioBytes(bytes, path.basename(file), opts);
 }

@@ -5,6 +5,7 @@
  * a clip that silently decodes to noise would poison a fine-tuning run.
  */
 import { UserError } from '../util/errors.ts';
+import { checkAudioHeader, type AudioHeader, type AudioLimitOptions } from './limits.ts';
 
 export type DecodedWav = {
   sampleRate: number;
@@ -70,12 +71,13 @@ function readFmt(v: DataView, at: number, size: number, name: string): Fmt {
   return { format, channels, sampleRate, blockAlign, bits };
 }
 
+export type WavLayout = { fmt: Fmt; data: { at: number; size: number }; frames: number; header: AudioHeader };
+
 /**
- * Decode a RIFF/WAVE file. `name` is only used in error messages (pass the file name).
- * Returns per-channel Float32Arrays: integers are scaled by 1/2^(bits−1) (8-bit is unsigned,
- * centred at 128), floats are passed through unchanged.
+ * Walk a RIFF/WAVE file's chunks and check its header (format, rate, channels, bit depth, and the
+ * duration its data chunk implies against `opts.maxSeconds`) without decoding a sample: O(chunks).
  */
-export function decodeWav(bytes: Uint8Array, name = 'audio'): DecodedWav {
+export function parseWavHeader(bytes: Uint8Array, name = 'audio', opts: AudioLimitOptions = {}): WavLayout {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 12) fail(name, `the file is only ${bytes.byteLength} bytes long; it is empty or not a WAV file.`);
   const riff = fourcc(v, 0);
@@ -112,7 +114,22 @@ export function decodeWav(bytes: Uint8Array, name = 'audio'): DecodedWav {
   if (!data) fail(name, 'the WAV file has no "data" chunk, so it contains no audio.');
   // A trailing partial frame (a crash mid-write) is dropped rather than read past.
   const frames = Math.floor(data.size / fmt.blockAlign);
+  const header: AudioHeader = { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, frames };
+  // Before anything is allocated: a header claiming 1 Hz or 2^32 Hz is refused here, in microseconds.
+  checkAudioHeader(header, name, opts);
   if (frames === 0) fail(name, 'the WAV file contains no audio samples (zero-length recording).');
+  return { fmt, data, frames, header };
+}
+
+/**
+ * Decode a RIFF/WAVE file. `name` is only used in error messages (pass the file name).
+ * Returns per-channel Float32Arrays: integers are scaled by 1/2^(bits−1) (8-bit is unsigned,
+ * centred at 128), floats are passed through unchanged. `opts.maxSeconds` refuses longer audio
+ * (AUDIO_TOO_LONG) from the header, before decoding.
+ */
+export function decodeWav(bytes: Uint8Array, name = 'audio', opts: AudioLimitOptions = {}): DecodedWav {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { fmt, data, frames } = parseWavHeader(bytes, name, opts);
 
   const channels = Array.from({ length: fmt.channels }, () => new Float32Array(frames));
   const { bits, format } = fmt;
