@@ -261,7 +261,7 @@ export type ApiResult<K extends Channel> = ReturnType<Api[K]>;
 
 // ---- events (back end → renderer) --------------------------------------------------------------
 
-export type JobKind = 'tune' | 'compare' | 'transcribe' | 'probe' | 'download' | 'import' | 'export' | 'selftest';
+export type JobKind = 'tune' | 'compare' | 'transcribe' | 'probe' | 'download' | 'import' | 'export' | 'selftest' | 'decode';
 
 export interface Events {
   /** A long job reports progress; `metrics` carries e.g. loss and term probability per step. */

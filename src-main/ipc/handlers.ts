@@ -17,8 +17,9 @@ import { coverage, generateScript } from '../store/script.ts';
 import { deleteRecording, getRecording, listRecordings, readRecordingSamples, saveRecording, STORE_SAMPLE_RATE, type RecordingListItem } from '../store/recordings.ts';
 import { setTranscript } from '../store/transcripts.ts';
 import { setSplit } from '../store/splits.ts';
-import { resample } from '../audio/resample.ts';
-import { decodeAudioBytes } from '../audio/load.ts';
+import { checkClipHeader } from '../audio/clip-header.ts';
+import { AUDIO_LIMITS, tooLong } from '../audio/limits.ts';
+import { decodeClientAudio } from '../jobs/decode-job.ts';
 import type { JobHost } from '../jobs/host.ts';
 import { readSettings, writeSettings, jobEnv } from './app-settings.ts';
 import { tuningHandlers } from './handlers-tuning.ts';
@@ -124,9 +125,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       const clips = rows.map((r) => toClip(r, match));
       return filter.termId === undefined ? clips : clips.filter((c) => c.termIds.includes(filter.termId!));
     },
-    'clips.save': (input) => {
-      // The renderer sends the take at its capture rate; the one tested resampler makes it 16 kHz.
-      const samples = input.sampleRate === STORE_SAMPLE_RATE ? input.pcm : resample(input.pcm, input.sampleRate, STORE_SAMPLE_RATE);
+    'clips.save': async (input) => {
+      // The renderer sends the take at its capture rate; the one tested resampler makes it 16 kHz,
+      // in a job process (a 30 s take at 192 kHz is most of a second of CPU). Too long: refused first.
+      const seconds = input.pcm.length / input.sampleRate;
+      if (seconds > AUDIO_LIMITS.clipSeconds) throw tooLong('the take', seconds, AUDIO_LIMITS.clipSeconds);
+      const samples = input.sampleRate === STORE_SAMPLE_RATE ? input.pcm : await decodeClientAudio(ctx.jobs, { pcm: input.pcm, sampleRate: input.sampleRate, name: 'the take' });
       const text = input.transcript.trim();
       const prompt = input.promptId === null ? null : listPrompts(store.db, project.id).find((p) => p.id === input.promptId);
       if (input.promptId !== null && !prompt) throw new UserError('NOT_FOUND', `There is no prompt with id ${input.promptId}; reload the script.`);
@@ -140,7 +144,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       return clipById(rec.id);
     },
     'clips.import': async (input) => {
-      const samples = await decodeAudioBytes(input.bytes, input.name);
+      // The header decides in microseconds (a 2 KB WAV claiming 1 Hz, a FLAC claiming hours);
+      // only plausible files are decoded, and then in a memory-capped job process.
+      checkClipHeader(input.bytes, input.name);
+      const samples = await decodeClientAudio(ctx.jobs, { bytes: input.bytes, name: input.name });
       const text = input.transcript?.trim();
       const rec = saveRecording(store, project.id, { samples, transcript: text ? { text, source: 'import' } : null, source: 'imported', sourceName: input.name });
       clipsChanged();

@@ -7,14 +7,15 @@
  * Hand-written combinators keep this dependency-free and the messages readable.
  */
 import { API_CHANNELS, type Channel } from './contract.ts';
+import { LIMITS } from './limits.ts';
 
 type Check = (v: unknown, path: string) => string | null;
 
 const MAX_TEXT = 10_000;
-/** 10 minutes of 48 kHz float audio; anything larger is not a clip. */
-const MAX_SAMPLES = 48_000 * 600;
-/** Imported files: 200 MB. */
-const MAX_BYTES = 200 * 1024 * 1024;
+/** A recorded take: 30 s at up to 192 kHz (limits.ts); anything larger is not a clip. */
+const MAX_SAMPLES = LIMITS.recordSamples;
+/** Imported files (limits.ts: sized so the base64 message fits the WebSocket frame limit). */
+const MAX_BYTES = LIMITS.importBytes;
 
 const str = (max = MAX_TEXT, min = 0): Check => (v, p) =>
   typeof v !== 'string' ? `${p} must be a string` : v.length < min ? (min === 1 ? `${p} must not be empty` : `${p} must have at least ${min} characters`) : v.length > max ? `${p} is longer than ${max} characters` : null;

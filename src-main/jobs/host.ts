@@ -7,11 +7,23 @@
  * Cancel is cooperative first (the job's AbortSignal fires; a well-behaved job stops at its next
  * step and can clean up) and forced after `cancelGraceMs` (SIGKILL), because a job stuck inside one
  * long synchronous tfjs call never sees the signal.
+ *
+ * Jobs queue. Heavy kinds (training, comparison, transcription, model import and export: each
+ * loads a model, hundreds of MB to GB) run one at a time by default; light kinds (backend probe,
+ * download, decoding a dropped file) two at a time. Waiting jobs are reported as progress
+ * ("waiting for …") and can be cancelled; past `maxQueued` waiting jobs, `start` throws BUSY — so
+ * twenty simultaneous model imports start one process, queue eight and refuse the rest.
+ *
+ * A job may be given a memory cap: V8's heap limit, and on Linux its resident size polled from
+ * /proc (typed arrays live outside V8's heap); over the cap it is killed and fails with
+ * JOB_MEMORY_LIMIT.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/errors.ts';
 import type { Events, IpcError, JobKind } from '../ipc/contract.ts';
 import { etaOrNull } from '../util/time.ts';
 import type { FromJob, ToJob } from './protocol.ts';
@@ -26,37 +38,130 @@ export interface JobOutcome {
   error: IpcError | null;
 }
 
-interface Running {
-  child: ChildProcess;
+/** Kinds that load a model or a dataset: one at a time unless configured otherwise. */
+const HEAVY: ReadonlySet<JobKind> = new Set<JobKind>(['tune', 'compare', 'transcribe', 'import', 'export']);
+const classOf = (k: JobKind): 'heavy' | 'light' => (HEAVY.has(k) ? 'heavy' : 'light');
+
+export interface JobHostOptions {
+  cancelGraceMs?: number;
+  /** Heavy jobs running at once (default 1, or VOCAB_TUNER_MAX_HEAVY_JOBS). */
+  maxHeavy?: number;
+  /** Light jobs running at once (default 2). */
+  maxLight?: number;
+  /** Jobs waiting at once, all kinds together (default 8); beyond it start() throws BUSY. */
+  maxQueued?: number;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  cancelGraceMs?: number;
+  /** Kill the job past this resident size (MB), and give V8 this heap limit. */
+  memoryMb?: number;
+  /** An internal job (decoding a dropped file): no job.progress / job.finished events. */
+  quiet?: boolean;
+}
+
+interface Job {
   kind: JobKind;
+  module: string;
+  params: unknown;
+  opts: StartOptions;
+  child: ChildProcess | null;
   startedAt: number;
   cancelling: boolean;
   finished: Promise<JobOutcome>;
-  /** How long a cancelled job may take to stop by itself before SIGKILL. */
-  cancelGraceMs?: number;
+  resolve: (o: JobOutcome) => void;
 }
 
+export const JOB_DEFAULTS = { maxHeavy: 1, maxLight: 2, maxQueued: 8 } as const;
+
 export class JobHost {
-  private jobs = new Map<string, Running>();
+  private jobs = new Map<string, Job>();
+  private queue: string[] = [];
+  private readonly limits: { heavy: number; light: number; queued: number };
 
   constructor(
     private readonly onEvent: (e: JobEvent) => void,
-    private readonly opts: { cancelGraceMs?: number } = {},
-  ) {}
+    private readonly opts: JobHostOptions = {},
+  ) {
+    const envHeavy = Number(process.env.VOCAB_TUNER_MAX_HEAVY_JOBS);
+    this.limits = {
+      heavy: opts.maxHeavy ?? (Number.isInteger(envHeavy) && envHeavy > 0 ? envHeavy : JOB_DEFAULTS.maxHeavy),
+      light: opts.maxLight ?? JOB_DEFAULTS.maxLight,
+      queued: opts.maxQueued ?? JOB_DEFAULTS.maxQueued,
+    };
+  }
 
   /**
-   * Starts `module`'s `run(params)` in a new process. Returns the job id at once. `env` adds to
-   * (or, with `undefined` values, removes from) the child's environment, e.g. the chosen backend.
+   * Starts `module`'s `run(params)` in a new process, or queues it when its kind's slots are
+   * taken. Returns the job id at once; throws BUSY when the queue is full. `env` adds to (or, with
+   * `undefined` values, removes from) the child's environment, e.g. the chosen backend.
    */
-  start(kind: JobKind, module: string, params: unknown, opts: { env?: Record<string, string | undefined>; cancelGraceMs?: number } = {}): string {
+  start(kind: JobKind, module: string, params: unknown, opts: StartOptions = {}): string {
+    const cls = classOf(kind);
+    const mustWait = this.runningIn(cls) >= this.limits[cls] || this.queue.some((id) => classOf(this.jobs.get(id)!.kind) === cls);
+    if (mustWait && this.queue.length >= this.limits.queued) {
+      throw new UserError('BUSY', `${this.queue.length} jobs are already waiting (${this.describeBusy(cls)}); wait for them to finish or cancel one, then try again.`);
+    }
     const jobId = randomUUID();
+    let resolve!: (o: JobOutcome) => void;
+    const finished = new Promise<JobOutcome>((r) => (resolve = r));
+    this.jobs.set(jobId, { kind, module, params, opts, child: null, startedAt: Date.now(), cancelling: false, finished, resolve });
+    if (mustWait) {
+      this.queue.push(jobId);
+      this.emit(jobId, { name: 'job.progress', payload: { jobId, kind, done: 0, total: 0, etaSec: null, message: `waiting: ${this.describeBusy(cls)}`, metrics: {} } });
+    } else this.launch(jobId);
+    return jobId;
+  }
+
+  private runningIn(cls: 'heavy' | 'light'): number {
+    let n = 0;
+    for (const j of this.jobs.values()) if (j.child && classOf(j.kind) === cls) n++;
+    return n;
+  }
+
+  private describeBusy(cls: 'heavy' | 'light'): string {
+    const kinds = [...this.jobs.values()].filter((j) => j.child && classOf(j.kind) === cls).map((j) => j.kind);
+    return kinds.length ? `a ${kinds.join(' and a ')} job is running` : 'other jobs are queued first';
+  }
+
+  private emit(jobId: string, e: JobEvent): void {
+    if (!this.jobs.get(jobId)?.opts.quiet) this.onEvent(e);
+  }
+
+  /** Starts queued jobs whose class has a free slot, oldest first. */
+  private pump(): void {
+    for (const id of [...this.queue]) {
+      const j = this.jobs.get(id);
+      if (!j) continue;
+      const cls = classOf(j.kind);
+      if (this.runningIn(cls) >= this.limits[cls]) continue;
+      this.queue.splice(this.queue.indexOf(id), 1);
+      j.startedAt = Date.now();
+      this.launch(id);
+    }
+  }
+
+  private finish(jobId: string, o: JobOutcome): void {
+    const j = this.jobs.get(jobId);
+    if (!j) return;
+    this.emit(jobId, { name: 'job.finished', payload: { jobId, kind: j.kind, status: o.status, error: o.error } });
+    this.jobs.delete(jobId);
+    j.resolve(o);
+    this.pump();
+  }
+
+  private launch(jobId: string): void {
+    const j = this.jobs.get(jobId)!;
+    const { kind, opts } = j;
     const child = fork(WORKER, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [])],
       // 'advanced' = structured clone: typed arrays cross without JSON.
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     });
+    j.child = child;
     // Below-normal priority: on a machine with few cores the job yields the CPU to the process
     // that serves the window, which is what keeps the UI responsive while training saturates cores.
     try {
@@ -64,65 +169,95 @@ export class JobHost {
     } catch {
       /* not permitted on some systems; the job still runs, just at normal priority */
     }
-    const startedAt = Date.now();
     let outcome: JobOutcome | null = null;
-    const finished = new Promise<JobOutcome>((resolve) => {
-      child.on('message', (m: FromJob) => {
-        if (m.type === 'progress') {
-          const p = m.progress;
-          const elapsed = (Date.now() - startedAt) / 1000;
-          const etaSec = p.etaSec !== undefined ? p.etaSec : etaOrNull(p.done, p.total, elapsed);
-          this.onEvent({ name: 'job.progress', payload: { jobId, kind, done: p.done, total: p.total, etaSec, message: p.message ?? '', metrics: p.metrics ?? {} } });
-        } else if (m.type === 'done') outcome = { status: 'done', result: m.result, error: null };
-        else if (m.type === 'failed') outcome = { status: 'failed', result: null, error: m.error };
-        else if (m.type === 'cancelled') outcome = { status: 'cancelled', result: null, error: null };
-      });
-      child.on('exit', (code, signal) => {
-        const running = this.jobs.get(jobId);
-        this.jobs.delete(jobId);
-        const o: JobOutcome =
-          outcome ??
-          (running?.cancelling
-            ? { status: 'cancelled', result: null, error: null }
-            : { status: 'failed', result: null, error: { code: 'INTERNAL', message: `The job process exited unexpectedly (${signal ?? `code ${code}`}). Check the terminal for its output.` } });
-        this.onEvent({ name: 'job.finished', payload: { jobId, kind, status: o.status, error: o.error } });
-        resolve(o);
-      });
+    const watch = opts.memoryMb && child.pid ? watchMemory(child, opts.memoryMb, () => {
+      outcome = { status: 'failed', result: null, error: { code: 'JOB_MEMORY_LIMIT', message: `The ${kind} job went over its ${opts.memoryMb} MB memory limit and was stopped; the input is too large or malformed.` } };
+    }) : null;
+    child.on('message', (m: FromJob) => {
+      if (m.type === 'progress') {
+        const p = m.progress;
+        const elapsed = (Date.now() - j.startedAt) / 1000;
+        const etaSec = p.etaSec !== undefined ? p.etaSec : etaOrNull(p.done, p.total, elapsed);
+        this.emit(jobId, { name: 'job.progress', payload: { jobId, kind, done: p.done, total: p.total, etaSec, message: p.message ?? '', metrics: p.metrics ?? {} } });
+      } else if (outcome) return; // the memory watchdog already decided
+      else if (m.type === 'done') outcome = { status: 'done', result: m.result, error: null };
+      else if (m.type === 'failed') outcome = { status: 'failed', result: null, error: m.error };
+      else if (m.type === 'cancelled') outcome = { status: 'cancelled', result: null, error: null };
     });
-    this.jobs.set(jobId, { child, kind, startedAt, cancelling: false, finished, cancelGraceMs: opts.cancelGraceMs });
-    child.send({ type: 'start', module, params } satisfies ToJob);
-    return jobId;
+    child.on('exit', (code, signal) => {
+      if (watch) clearInterval(watch);
+      const o: JobOutcome =
+        outcome ??
+        (j.cancelling
+          ? { status: 'cancelled', result: null, error: null }
+          : { status: 'failed', result: null, error: { code: 'INTERNAL', message: `The job process exited unexpectedly (${signal ?? `code ${code}`}). Check the terminal for its output.` } });
+      this.finish(jobId, o);
+    });
+    child.send({ type: 'start', module: j.module, params: j.params } satisfies ToJob);
   }
 
-  /** Resolves when the job's process has exited. */
+  /** Resolves when the job has finished (its process exited, or it was cancelled while queued). */
   wait(jobId: string): Promise<JobOutcome> {
     const j = this.jobs.get(jobId);
     if (!j) return Promise.reject(Object.assign(new Error(`No running job ${jobId}.`), { code: 'NOT_FOUND' }));
     return j.finished;
   }
 
-  /** Asks the job to stop; kills its process if it has not exited after the grace period. */
+  /** Asks the job to stop (a queued one is dropped at once); kills its process if it has not exited after the grace period. */
   cancel(jobId: string): void {
     const j = this.jobs.get(jobId);
     if (!j) throw Object.assign(new Error(`No running job ${jobId}: it may have finished already.`), { code: 'NOT_FOUND' });
     j.cancelling = true;
-    if (j.child.connected) j.child.send({ type: 'cancel' } satisfies ToJob);
-    const t = setTimeout(() => j.child.kill('SIGKILL'), j.cancelGraceMs ?? this.opts.cancelGraceMs ?? 3000);
+    if (!j.child) {
+      this.queue.splice(this.queue.indexOf(jobId), 1);
+      this.finish(jobId, { status: 'cancelled', result: null, error: null });
+      return;
+    }
+    const child = j.child;
+    if (child.connected) child.send({ type: 'cancel' } satisfies ToJob);
+    const t = setTimeout(() => child.kill('SIGKILL'), j.opts.cancelGraceMs ?? this.opts.cancelGraceMs ?? 3000);
     t.unref();
     void j.finished.then(() => clearTimeout(t));
   }
 
-  running(): { jobId: string; kind: JobKind }[] {
-    return [...this.jobs].map(([jobId, j]) => ({ jobId, kind: j.kind }));
+  /** Running and queued jobs. */
+  running(): { jobId: string; kind: JobKind; queued: boolean }[] {
+    return [...this.jobs].map(([jobId, j]) => ({ jobId, kind: j.kind, queued: j.child === null }));
   }
 
-  /** Kills every job (app quit, server close). */
+  /** Kills every job and drops the queue (app quit, server close). */
   async close(): Promise<void> {
+    for (const id of [...this.queue]) this.cancel(id);
     const all = [...this.jobs.values()];
     for (const j of all) {
       j.cancelling = true;
-      j.child.kill('SIGKILL');
+      j.child?.kill('SIGKILL');
     }
     await Promise.all(all.map((j) => j.finished));
   }
+}
+
+/**
+ * Polls a child's resident set size (Linux /proc; elsewhere only V8's heap limit applies) and
+ * kills it past `capMb`. 50 ms: a decode bomb allocating at memory speed gets at most a few
+ * hundred MB past the cap before it is stopped.
+ */
+function watchMemory(child: ChildProcess, capMb: number, onKill: () => void): NodeJS.Timeout | null {
+  if (process.platform !== 'linux') return null;
+  const file = `/proc/${child.pid}/status`;
+  const t = setInterval(() => {
+    let kb = 0;
+    try {
+      kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(file, 'latin1'))?.[1] ?? 0);
+    } catch {
+      return; // exited between polls
+    }
+    if (kb / 1024 > capMb) {
+      clearInterval(t);
+      onKill();
+      child.kill('SIGKILL');
+    }
+  }, 50);
+  t.unref();
+  return t;
 }

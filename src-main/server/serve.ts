@@ -13,9 +13,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { closeStore, openStore } from '../store/store.ts';
 import { JobHost } from '../jobs/host.ts';
 import { createHandlers } from '../ipc/handlers.ts';
-import { dispatch } from '../ipc/dispatch.ts';
 import type { Events, Handlers } from '../ipc/contract.ts';
-import { decodeWire, encodeWire, type WireMessage } from '../ipc/wire.ts';
+import { LIMITS } from '../ipc/limits.ts';
+import { encodeWire, type WireMessage } from '../ipc/wire.ts';
+import { serveConnection } from './connection.ts';
 import { checkUpgrade, newToken } from './security.ts';
 import { serveStatic } from './static.ts';
 
@@ -37,9 +38,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Largest accepted message: a 10-minute 48 kHz float clip, base64 (≈ 4/3 overhead), with slack. */
-const MAX_MESSAGE_BYTES = 160 * 1024 * 1024;
-
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? newToken();
   const store = openStore(opts.dataDir);
@@ -52,32 +50,30 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const handlers = createHandlers({ store, jobs, mode: 'browser', emit: <E extends keyof Events>(event: E, payload: Events[E]) => broadcast(event, payload) });
 
   const server = http.createServer((req, res) => serveStatic(opts.rendererDir, req, res));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // No compression: an inflated frame is a zip bomb the size limit would only see afterwards.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.messageBytes, perMessageDeflate: false });
   let port = 0;
 
+  // A malformed HTTP request or a reset mid-request: answer 400 if we still can; never crash.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   server.on('upgrade', (req, socket, head) => {
+    // Node drops its own error listener from an upgraded socket: without ours, a client that
+    // resets the connection while we refuse it raises an unhandled ECONNRESET and exits the server.
+    socket.on('error', () => socket.destroy());
     const check = checkUpgrade(req, port, token);
-    if (!check.ok) {
-      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[check.status];
-      socket.end(`HTTP/1.1 ${check.status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${check.reason}\n`);
-      return;
-    }
+    const refuse = (status: 401 | 403 | 404 | 503, reason: string) => {
+      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status];
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`);
+    };
+    if (!check.ok) return refuse(check.status, check.reason);
+    if (clients.size >= LIMITS.connections) return refuse(503, `${LIMITS.connections} pages are already connected; close one and reload.`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
-      ws.on('message', async (data, isBinary) => {
-        let id = -1;
-        try {
-          if (isBinary) throw new Error('binary frames are not part of the protocol');
-          const req = decodeWire(data.toString()) as { id?: unknown; channel?: unknown; args?: unknown };
-          if (typeof req?.id !== 'number') throw new Error('a request needs a numeric id');
-          id = req.id;
-          const result = await dispatch(handlers, req.channel, req.args);
-          ws.send(encodeWire({ id, result } satisfies WireMessage));
-        } catch (e) {
-          ws.send(encodeWire({ id, result: { ok: false, error: { code: 'INVALID_ARGUMENT', message: `Malformed request: ${(e as Error).message}.` } } }));
-        }
-      });
+      serveConnection(ws, handlers);
     });
   });
 

@@ -4,6 +4,7 @@
  */
 import type { ApiClient, IpcResult } from '../../src-main/ipc/contract.ts';
 import { decodeWire, encodeWire } from '../../src-main/ipc/wire.ts';
+import { LIMITS } from '../../src-main/ipc/limits.ts';
 
 export function connectWs(token: string): ApiClient & { onStatus(fn: (connected: boolean) => void): void } {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`;
@@ -32,9 +33,14 @@ export function connectWs(token: string): ApiClient & { onStatus(fn: (connected:
       await opened;
       if (ws.readyState !== WebSocket.OPEN) return { ok: false, error: { code: 'DISCONNECTED', message: 'Not connected to the Vocab Tuner server; reload the page.' } } as never;
       const id = next++;
+      const msg = encodeWire({ id, channel, args });
+      // The server closes a connection that sends a larger frame; answer here instead.
+      if (msg.length > LIMITS.messageBytes) {
+        return { ok: false, error: { code: 'MESSAGE_TOO_LARGE', message: `${channel}: the request is ${(msg.length / 1048576).toFixed(0)} MB, over the server's ${(LIMITS.messageBytes / 1048576).toFixed(0)} MB message limit.` } } as never;
+      }
       return new Promise((resolve) => {
         pending.set(id, resolve as (r: IpcResult<unknown>) => void);
-        ws.send(encodeWire({ id, channel, args }));
+        ws.send(msg);
       });
     },
     on(event, fn) {
