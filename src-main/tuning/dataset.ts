@@ -31,6 +31,15 @@ function hashFraction(s: string): number {
   return createHash('sha256').update(s).digest().readUInt32LE(0) / 2 ** 32;
 }
 
+/**
+ * The split a clip trains in: its own split when the dataset has a split column or split folders,
+ * else validation for a deterministic 15 % (by a hash of its file name) and train for the rest.
+ * Exported so the cluster recipe (src-main/recipe/) writes exactly the splits this trainer uses.
+ */
+export function trainingSplit(id: string, split: string | null, hasSplit: boolean): string | null {
+  return hasSplit ? split : hashFraction(id) < 0.15 ? 'validation' : 'train';
+}
+
 export async function readTrainingSet(root: string, onProgress?: (done: number, total: number) => void): Promise<TrainingSet> {
   const items = planImport(root);
   const hasSplit = items.some((i) => i.split !== null);
@@ -43,7 +52,7 @@ export async function readTrainingSet(root: string, onProgress?: (done: number, 
       throw new UserError('AUDIO_TOO_LONG', `${it.name} is ${(samples.length / SAMPLE_RATE).toFixed(1)} s; training clips must be at most 30 s (split it at a pause, e.g. with \`vocab-tuner data import\`).`);
     }
     const clip: Clip = { id: it.name.split('\\').join('/'), audioPath: it.audio, text: it.transcript, samples };
-    const split = hasSplit ? it.split : hashFraction(clip.id) < 0.15 ? 'validation' : 'train';
+    const split = trainingSplit(clip.id, it.split, hasSplit);
     if (split === 'train') out.train.push(clip);
     else if (split === 'validation') out.validation.push(clip);
     else if (split === 'general') out.general.push(clip);
