@@ -179,6 +179,48 @@ export interface Settings {
 
 export type ExportFormat = 'hf' | 'peft' | 'ggml';
 
+/** One utterance for Try it: audio at the microphone's rate and which models hear it. */
+export interface TryRequest {
+  pcm: Float32Array;
+  sampleRate: number;
+  /** The tuned model: a finished run (null: the base model alone). */
+  runId: number | null;
+  /** Adapter scale (0 = base, 1 = as trained). */
+  scale: number;
+  /** What the speaker meant to say, for the token probabilities; default: the transcript that has a term. */
+  expected?: string;
+  /** Add a third column: the base model with the vocabulary as its initial prompt. */
+  withPrompt?: boolean;
+}
+
+export interface TryTranscript {
+  label: 'base' | 'tuned' | 'base + prompt';
+  text: string;
+  /** Wall time of this model's transcription (its encoder pass included unless shared). */
+  ms: number;
+  /** The encoder output was reused from the base model (the adapter leaves the encoder alone). */
+  encoderShared: boolean;
+}
+
+/** One occurrence of a term, teacher-forced in both models. Probabilities are of the whole term. */
+export interface TryTermProbe {
+  term: string;
+  tokens: string[];
+  base: { prob: number; firstTokenProb: number; top: { text: string; prob: number } | null };
+  tuned: { prob: number; firstTokenProb: number; top: { text: string; prob: number } | null } | null;
+}
+
+export interface TryResult {
+  transcripts: TryTranscript[];
+  /** The text the probabilities are for (null: no term in any transcript and none expected). */
+  probeText: string | null;
+  probes: TryTermProbe[];
+  terms: string[];
+  durationSec: number;
+  loadMs: number;
+  encoderRuns: number;
+}
+
 // ---- the API -----------------------------------------------------------------------------------
 
 /** Channel → call signature. Every call resolves to an `IpcResult` of the return type. */
@@ -205,6 +247,12 @@ export interface Api {
   /** Continue a failed, cancelled or interrupted run from its last checkpoint. */
   'runs.resume': (id: number) => { runId: number; jobId: string };
   'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
+  /** Writes a run's cluster recipe (transformers + PEFT + accelerate) into `outDir` (on the machine that trains). */
+  'runs.exportRecipe': (input: { runId: number; outDir: string }) => { jobId: string };
+  /** Try it: transcribes one utterance with the base and a run's tuned model side by side (a job). */
+  'try.run': (input: TryRequest) => { jobId: string };
+  /** The finished try's result (kept until 8 newer tries), or null while it runs. */
+  'try.result': (jobId: string) => TryResult | null;
   /** Cancels any running job (tuning, comparison, download): cooperative first, then killed. */
   'jobs.cancel': (jobId: string) => void;
   /** Compares base and the run's tuned model on its held-out clips; `scale` joins the trade-off sweep. */
@@ -244,6 +292,9 @@ export const API_CHANNELS = [
   'runs.get',
   'runs.resume',
   'tune.start',
+  'runs.exportRecipe',
+  'try.run',
+  'try.result',
   'jobs.cancel',
   'compare.run',
   'compare.get',
@@ -273,7 +324,7 @@ export interface Events {
   'app.navigate': { page: Page };
 }
 
-export type Page = 'Vocabulary' | 'Record' | 'Dataset' | 'Tune' | 'Compare' | 'Models' | 'Settings';
+export type Page = 'Vocabulary' | 'Record' | 'Dataset' | 'Tune' | 'Compare' | 'Try' | 'Models' | 'Settings';
 
 export type EventName = keyof Events;
 

@@ -24,6 +24,8 @@ import type { JobHost } from '../jobs/host.ts';
 import { readSettings, writeSettings, jobEnv } from './app-settings.ts';
 import { tuningHandlers } from './handlers-tuning.ts';
 import { modelHandlers } from './handlers-models.ts';
+import { recipeHandlers } from './handlers-recipe.ts';
+import { tryHandlers } from './handlers-try.ts';
 import type { AppInfo, BackendInfo, Clip, Events, Handlers, Term } from './contract.ts';
 
 export interface HandlerContext {
@@ -174,6 +176,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     'jobs.cancel': (jobId) => ctx.jobs.cancel(jobId),
     ...tuningHandlers({ store, jobs: ctx.jobs, projectId: project.id, emit: ctx.emit }),
     ...modelHandlers({ store, jobs: ctx.jobs, projectId: project.id, emit: ctx.emit }),
+    ...recipeHandlers({ store, jobs: ctx.jobs, projectId: project.id }),
+    ...tryHandlers({ store, jobs: ctx.jobs, projectId: project.id }),
     'settings.get': () => readSettings(store.dataDir),
     'settings.set': (patch) => {
       const next = writeSettings(store.dataDir, patch);
