@@ -4,4 +4,10 @@
 import { register } from 'tsx/esm/api';
 register();
 const { main } = await import('../src-main/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// The command has finished (serve returns only after Ctrl+C). A compute backend can still hold the
+// event loop open — Dawn's WebGPU instance does after a failed command — so leave explicitly, once
+// what was written to stdout and stderr has been flushed (pipes are asynchronous on macOS).
+await new Promise((resolve) => process.stdout.write('', resolve));
+await new Promise((resolve) => process.stderr.write('', resolve));
+process.exit(code);

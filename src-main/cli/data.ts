@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const [cmd, arg] = positionals;
   if (values.help || !cmd) {
-    console.log(USAGE);
+    (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
   if (!['import', 'export', 'stats', 'doctor'].includes(cmd)) throw new UserError('USAGE', `Unknown data command "${cmd}"; use import, export, stats or doctor.`);

@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const [sub, arg, ...extra] = positionals;
   if (values.help || !sub) {
-    console.log(USAGE);
+    (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
   const needArg = (what: string) => {

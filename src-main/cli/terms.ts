@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const [cmd, ...rest] = positionals;
   if (values.help || !cmd) {
-    console.log(USAGE);
+    (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
   if (!['add', 'list', 'script'].includes(cmd)) throw new UserError('USAGE', `Unknown terms command "${cmd}"; use add, list or script.`);

@@ -176,6 +176,14 @@ function cancelError(): UserError {
   return new UserError('DOWNLOAD_CANCELLED', 'The download was cancelled; run it again to resume where it stopped.');
 }
 
+/**
+ * A boolean environment variable read as huggingface_hub reads it (`constants._is_true`:
+ * `value.upper() in {"1", "ON", "YES", "TRUE"}`); anything else (unset, 0, off, no, "") is false.
+ */
+export function isEnvTrue(v: string | undefined): boolean {
+  return v !== undefined && ['1', 'ON', 'YES', 'TRUE'].includes(v.toUpperCase());
+}
+
 /** Downloads (or finds in the cache) a Whisper checkpoint; returns its snapshot folder. */
 export async function downloadModel(repoOrName: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const repo = validateRepoId(resolveRepoId(repoOrName));
@@ -193,7 +201,7 @@ export async function downloadModel(repoOrName: string, opts: DownloadOptions = 
     }
     return { repo, revision, commit: path.basename(dir), snapshotDir: dir, files: [], downloadedBytes: 0, fromCache: true, offline: true };
   };
-  if (env.HF_HUB_OFFLINE === '1' || env.HF_HUB_OFFLINE === 'true') return offlineAnswer(null);
+  if (isEnvTrue(env.HF_HUB_OFFLINE)) return offlineAnswer(null);
 
   // 1–2. Which commit, which files. With a usable copy in the cache, give up on an unreachable
   // Hub quickly (one retry) instead of making the user wait through the full backoff.
