@@ -66,6 +66,6 @@ export function tooLong(name: string, seconds: number | null, maxSeconds: number
   const what = seconds === null ? `is longer than ${maxSeconds} s` : `is ${seconds.toFixed(1)} s long`;
   return new UserError(
     'AUDIO_TOO_LONG',
-    `${name}: the clip ${what}; clips must be at most ${maxSeconds} s (Whisper's window). Cut the audio and its text into shorter pieces.`,
+    `${name}: the clip ${what}; clips must be at most ${maxSeconds} s (Whisper's window). Long clips are rejected, not split, because the transcript would need splitting at the same words: cut the audio and its text into shorter pieces and import them again.`,
   );
 }

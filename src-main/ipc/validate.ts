@@ -8,6 +8,7 @@
  */
 import { API_CHANNELS, type Channel } from './contract.ts';
 import { LIMITS } from './limits.ts';
+import { unsafeTextProblem } from '../util/text-safety.ts';
 
 type Check = (v: unknown, path: string) => string | null;
 
@@ -17,8 +18,9 @@ const MAX_SAMPLES = LIMITS.recordSamples;
 /** Imported files (limits.ts: sized so the base64 message fits the WebSocket frame limit). */
 const MAX_BYTES = LIMITS.importBytes;
 
+/** Every string: typed, sized, and free of NUL / control / bidi-override characters (util/text-safety.ts). */
 const str = (max = MAX_TEXT, min = 0): Check => (v, p) =>
-  typeof v !== 'string' ? `${p} must be a string` : v.length < min ? (min === 1 ? `${p} must not be empty` : `${p} must have at least ${min} characters`) : v.length > max ? `${p} is longer than ${max} characters` : null;
+  typeof v !== 'string' ? `${p} must be a string` : v.length < min ? (min === 1 ? `${p} must not be empty` : `${p} must have at least ${min} characters`) : v.length > max ? `${p} is longer than ${max} characters` : unsafeTextProblem(v, p);
 const nonEmpty = (max = MAX_TEXT): Check => (v, p) => str(max, 1)(v, p) ?? ((v as string).trim() === '' ? `${p} must not be blank` : null);
 const int = (min = 0, max = Number.MAX_SAFE_INTEGER): Check => (v, p) =>
   typeof v !== 'number' || !Number.isInteger(v) ? `${p} must be an integer` : v < min || v > max ? `${p} must be between ${min} and ${max}` : null;

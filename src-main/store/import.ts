@@ -5,9 +5,16 @@
  *   <dir>/**\/x.wav + x.txt                         a same-name .txt beside each audio file
  * Audio at any sample rate / channel count / format decodeAudioBytes reads → 16 kHz mono PCM16.
  *
+ * Symlinks and special files, one policy for audio, transcripts and metadata alike: a symbolic
+ * link (to a file or a folder) is followed only when its real path lies inside the imported
+ * folder; a link that leads outside refuses the whole import (IMPORT_UNSAFE_PATH), never silently
+ * skips or reads it. FIFOs, devices and sockets are never opened (NOT_A_REGULAR_FILE), so a pipe
+ * cannot hang the import and /dev/zero cannot stream into it.
+ *
  * All or nothing, in this order:
  *   1. read and check metadata: paths stay inside the folder (no "..", no absolute paths, no
- *      symlinks out), transcripts at most 2 000 characters, split names known
+ *      symlinks out), transcripts at most 2 000 characters, UTF-8, no control or bidi-override
+ *      characters, split names known
  *   2. decode and check every clip (not empty, ≤ 30 s), checksum it, find duplicates (against the
  *      project and within the folder)
  *   3. only then write files (atomically) and insert every row in ONE transaction; if that fails,
@@ -17,6 +24,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeAudioBytes } from '../audio/load.ts';
+import { AUDIO_LIMITS } from '../audio/limits.ts';
+import { readRegularFile, readRegularText } from '../util/user-files.ts';
+import { unsafeTextProblem } from '../util/text-safety.ts';
 import { writeAudioAtomic } from './audio-files.ts';
 import { parseCsv } from './csv.ts';
 import { StoreError } from './errors.ts';
@@ -56,17 +66,24 @@ export function safeJoin(root: string, base: string, rel: unknown, where: string
   if (path.isAbsolute(rel) || path.win32.isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) unsafe('is an absolute path');
   if (rel.split(/[\\/]/).includes('..')) unsafe('climbs out with ".."');
   const abs = path.resolve(base, rel);
-  const inside = (p: string, r: string) => p === r || p.startsWith(r + path.sep);
   if (!inside(abs, root)) unsafe('points outside the folder');
   if (fs.existsSync(abs) && !inside(fs.realpathSync(abs), fs.realpathSync(root))) unsafe('is a link to a file outside the folder');
   return abs;
 }
 
-function readLimited(file: string, limit: number, code: string, what: string): string {
-  const size = fs.statSync(file).size;
-  const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
-  if (size > limit) fail(code, `${file}: the ${what} is ${fmt(size)}, over the ${fmt(limit)} limit. Check that the right file is in place.`);
-  return fs.readFileSync(file, 'utf8');
+const inside = (p: string, r: string) => p === r || p.startsWith(r + path.sep);
+
+/** The symlink policy: `file` (which exists) must really lie inside `root`, links resolved. */
+function checkInside(root: string, file: string): void {
+  if (!inside(fs.realpathSync(file), fs.realpathSync(root))) {
+    fail('IMPORT_UNSAFE_PATH', `${file} is a link to a file outside the imported folder; links are followed only inside it. Copy the file into the folder instead. Nothing was imported.`);
+  }
+}
+
+/** A metadata or transcript file: inside the folder, a regular file, within `limit`, valid UTF-8. */
+function readLimited(root: string, file: string, limit: number, code: string, what: string, invalidCode = 'IMPORT_METADATA_INVALID'): string {
+  checkInside(root, file);
+  return readRegularText(file, { maxBytes: limit, tooLargeCode: code, what, invalidCode });
 }
 
 function parseSplit(v: unknown, where: string, fallback: Split | null): Split | null {
@@ -77,8 +94,8 @@ function parseSplit(v: unknown, where: string, fallback: Split | null): Split | 
 }
 
 /** Records of one metadata file as plain objects. */
-function readMetadata(file: string): { rows: Record<string, unknown>[]; where: (i: number) => string } {
-  const text = readLimited(file, MAX_METADATA_BYTES, 'IMPORT_METADATA_INVALID', 'metadata file');
+function readMetadata(root: string, file: string): { rows: Record<string, unknown>[]; where: (i: number) => string } {
+  const text = readLimited(root, file, MAX_METADATA_BYTES, 'IMPORT_METADATA_INVALID', 'metadata file');
   if (file.endsWith('.jsonl')) {
     const rows: Record<string, unknown>[] = [];
     const lineNo: number[] = [];
@@ -113,15 +130,33 @@ function transcriptOf(row: Record<string, unknown>, where: string): string {
   return checkTranscript(v, where);
 }
 
-function walkAudio(dir: string, depth = 0): string[] {
+/**
+ * Audio files under `dir` by extension. Links are followed (to files and folders) when they stay
+ * inside `root`, and refuse the import otherwise; an entry that is not a regular file (a FIFO
+ * named x.wav) is listed, so reading it refuses the import with its name rather than skipping it.
+ */
+function walkAudio(root: string, dir: string, depth = 0): string[] {
   if (depth > 8) return [];
   const out: string[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...walkAudio(p, depth + 1));
-    else if (e.isFile() && AUDIO_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
+    let isDir = e.isDirectory();
+    if (e.isSymbolicLink()) {
+      if (!fs.existsSync(p)) continue; // a dangling link holds nothing to import
+      checkInside(root, p);
+      isDir = fs.statSync(p).isDirectory();
+    }
+    if (isDir) out.push(...walkAudio(root, p, depth + 1));
+    else if (AUDIO_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
   }
   return out.sort();
+}
+
+/** File names become clip names: no control or bidi-override characters in them either. */
+function checkName(name: string): string {
+  const problem = unsafeTextProblem(name, `the file name "${name.slice(0, 100)}"`);
+  if (problem) fail('IMPORT_UNSAFE_PATH', `${problem}. Rename the file. Nothing was imported.`);
+  return name;
 }
 
 /** Step 1: what the folder holds, metadata checked, nothing decoded yet. */
@@ -139,24 +174,27 @@ export function planImport(folder: string): ImportItem[] {
   const items: ImportItem[] = [];
   if (metas.length) {
     for (const { file, split } of metas) {
-      const { rows, where } = readMetadata(file);
+      const { rows, where } = readMetadata(root, file);
       rows.forEach((row, i) => {
         const audio = safeJoin(root, path.dirname(file), row.file_name, where(i));
         if (!fs.existsSync(audio)) fail('IMPORT_METADATA_INVALID', `${where(i)}: ${String(row.file_name)} does not exist.`);
-        items.push({ audio, name: path.relative(root, audio), transcript: transcriptOf(row, where(i)), split: parseSplit(row.split, where(i), split) });
+        items.push({ audio, name: checkName(path.relative(root, audio)), transcript: transcriptOf(row, where(i)), split: parseSplit(row.split, where(i), split) });
       });
     }
   } else {
     const missing: string[] = [];
-    for (const audio of walkAudio(root)) {
+    for (const audio of walkAudio(root, root)) {
       const txt = audio.slice(0, -path.extname(audio).length) + '.txt';
       if (!fs.existsSync(txt)) {
+        // A dangling .txt link is a missing transcript too; a link out of the folder is refused.
+        if (isLink(txt)) checkInside(root, txt);
         missing.push(path.relative(root, audio));
         continue;
       }
       // Checked by size before reading: a 10 MB "transcript" is refused without loading it.
-      const text = readLimited(txt, MAX_TRANSCRIPT_CHARS * 4, 'TRANSCRIPT_TOO_LONG', 'transcript');
-      items.push({ audio, name: path.relative(root, audio), transcript: checkTranscript(text, txt), split: null });
+      // Invalid UTF-8 is an error, never silently replaced by U+FFFD.
+      const text = readLimited(root, txt, MAX_TRANSCRIPT_CHARS * 4, 'TRANSCRIPT_TOO_LONG', 'transcript', 'TRANSCRIPT_INVALID');
+      items.push({ audio, name: checkName(path.relative(root, audio)), transcript: checkTranscript(text, txt), split: null });
     }
     if (missing.length) {
       fail('IMPORT_METADATA_INVALID', `${missing.length} audio file(s) have no transcript: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}. Put a same-name .txt beside each, or a metadata.csv (file_name,transcription) in the folder.`);
@@ -166,10 +204,20 @@ export function planImport(folder: string): ImportItem[] {
   return items;
 }
 
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 async function decodeItem(it: ImportItem): Promise<PreparedClip> {
   const size = fs.statSync(it.audio).size;
   if (size > MAX_AUDIO_BYTES) fail('AUDIO_TOO_LONG', `${it.name}: the file is ${(size / 1e6).toFixed(0)} MB, far more than a 30 s clip; clips must be at most 30 s. Cut it into shorter clips with their own transcripts.`);
-  const samples = await decodeAudioBytes(new Uint8Array(fs.readFileSync(it.audio)), it.name);
+  // Regular files only (a FIFO would block forever); the header is checked before decoding.
+  const bytes = readRegularFile(it.audio, { what: 'audio file', maxBytes: MAX_AUDIO_BYTES, tooLargeCode: 'AUDIO_TOO_LONG' });
+  const samples = await decodeAudioBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), it.name, { maxSeconds: AUDIO_LIMITS.clipSeconds });
   return prepareClip(samples, it.name);
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Db } from './db.ts';
 import { StoreError } from './errors.ts';
+import { unsafeTextProblem } from '../util/text-safety.ts';
 import { nowIso } from './store.ts';
 
 export type Term = {
@@ -25,8 +26,15 @@ function fromRow(r: Row): Term {
   return { ...r, soundsLike: r.soundsLike ? (JSON.parse(r.soundsLike) as string[]) : [] };
 }
 
+/** NUL, control characters and bidi overrides are refused in every field of a term (TERM_INVALID). */
+function checkSafe(text: string, what: string): void {
+  const problem = unsafeTextProblem(text, what);
+  if (problem) throw new StoreError('TERM_INVALID', `${problem}.`);
+}
+
 function checkText(text: string): string {
   // Surrounding spaces are never meant; inner case and punctuation are kept exactly ("C++", ".NET").
+  checkSafe(text, `the term "${text.slice(0, 60)}"`);
   const t = text.trim();
   if (!t || t.length > 200 || /[\r\n\t]/.test(t)) {
     throw new StoreError('TERM_INVALID', `"${text.slice(0, 60)}" is not a usable term: use 1–200 characters on one line.`);
@@ -35,6 +43,7 @@ function checkText(text: string): string {
 }
 
 function cleanAlikes(xs: string[] | undefined): string | null {
+  for (const x of xs ?? []) checkSafe(x, `the sound-alike "${x.slice(0, 60)}"`);
   const out = [...new Set((xs ?? []).map((x) => x.trim()).filter((x) => x.length > 0 && x.length <= 200))];
   return out.length ? JSON.stringify(out) : null;
 }
@@ -53,6 +62,7 @@ export type TermInput = { text: string; notes?: string | null; soundsLike?: stri
 
 export function addTerm(db: Db, projectId: number, input: TermInput): Term {
   const text = checkText(input.text);
+  if (input.notes) checkSafe(input.notes, 'the notes');
   const exists = db.prepare('SELECT id FROM terms WHERE project_id = ? AND text = ?').get(projectId, text);
   if (exists) throw new StoreError('TERM_EXISTS', `The term "${text}" is already in the vocabulary.`);
   const r = db
@@ -64,6 +74,7 @@ export function addTerm(db: Db, projectId: number, input: TermInput): Term {
 export function updateTerm(db: Db, id: number, patch: Partial<TermInput>): Term {
   const cur = getTerm(db, id);
   const text = patch.text === undefined ? cur.text : checkText(patch.text);
+  if (patch.notes) checkSafe(patch.notes, 'the notes');
   if (text !== cur.text && db.prepare('SELECT 1 FROM terms WHERE project_id = ? AND text = ?').get(cur.projectId, text)) {
     throw new StoreError('TERM_EXISTS', `The term "${text}" is already in the vocabulary.`);
   }

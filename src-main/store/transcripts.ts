@@ -6,6 +6,7 @@
 import type { Db } from './db.ts';
 import { StoreError } from './errors.ts';
 import { nowIso } from './store.ts';
+import { unsafeTextProblem } from '../util/text-safety.ts';
 
 export type TranscriptSource = 'typed' | 'prompt' | 'base_model' | 'import';
 
@@ -18,8 +19,14 @@ export type Transcript = { recordingId: number; text: string; source: Transcript
  */
 export const MAX_TRANSCRIPT_CHARS = 2000;
 
-/** Validate and normalise a transcript: trimmed, one line, within the size limit. */
+/**
+ * Validate and normalise a transcript: trimmed, one line, within the size limit, and free of NUL,
+ * control characters and bidirectional overrides (TRANSCRIPT_INVALID: they are invisible, so a
+ * label could look right and train on something else). Tabs and line breaks become spaces.
+ */
 export function checkTranscript(text: string, where: string): string {
+  const problem = unsafeTextProblem(text, 'the transcript');
+  if (problem) throw new StoreError('TRANSCRIPT_INVALID', `${where}: ${problem}.`);
   if (text.length > MAX_TRANSCRIPT_CHARS) {
     throw new StoreError(
       'TRANSCRIPT_TOO_LONG',
@@ -27,7 +34,7 @@ export function checkTranscript(text: string, where: string): string {
     );
   }
   // Line breaks carry no meaning to Whisper; keep the words, one line.
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').trim();
 }
 
 export function getTranscript(db: Db, recordingId: number): Transcript | undefined {

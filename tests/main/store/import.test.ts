@@ -95,7 +95,7 @@ test('malformed: 0-length audio', async () => {
 
 test('malformed: audio over 30 s is rejected (not split)', async () => {
   const s = seeded();
-  write(s.src, 'long.wav', toneWav({ seconds: 31, rate: 4000, seed: 7 }));
+  write(s.src, 'long.wav', toneWav({ seconds: 31, rate: 8000, seed: 7 }));
   write(s.src, 'long.txt', 'a long talk');
   await rejects(s, 'AUDIO_TOO_LONG', /long\.wav.*31\.0 s.*at most 30 s.*rejected, not split/);
 });
