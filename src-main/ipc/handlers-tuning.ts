@@ -20,7 +20,7 @@ import { getTranscript, setTranscript } from '../store/transcripts.ts';
 import { addMetrics, createRun, getRun, listRuns, setRunStatus, type Run } from '../store/runs.ts';
 import { addTunedModel, getModel, upsertBaseModel } from '../store/models.ts';
 import { hasCheckpoint } from '../tuning/run-state.ts';
-import { exportAudiofolder } from '../store/export.ts';
+import { exportTrainingDataset } from '../store/export.ts';
 import { DEFAULT_TRADE_OFF_SCALES } from '../eval/grid.ts';
 import type { JobHost } from '../jobs/host.ts';
 import type { TuneJobParams } from '../jobs/tune-job.ts';
@@ -214,7 +214,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       const scratch = path.join(runsDir, `.new-${randomUUID()}`);
       let exported;
       try {
-        exported = exportAudiofolder(store, projectId, path.join(scratch, 'dataset'));
+        exported = exportTrainingDataset(store, projectId, path.join(scratch, 'dataset')); // JSON lines: no CSV-formula refusals
       } catch (e) {
         rmSync(scratch, { recursive: true, force: true });
         throw e;

