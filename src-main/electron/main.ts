@@ -1,9 +1,11 @@
 /**
  * @file Electron main: lifecycle only. Reads like a table of contents: one instance, open the
  * store, start the job host, register the API, build the menu, open the window.
- * Started by bootstrap.mjs (which loads tsx), so this runs the same TypeScript as the CLI.
+ * The app runs this compiled to dist-main/electron/main.js (`npm run build:main`, esbuild; package.json
+ * "main"), so no TypeScript is transpiled at start-up; the CLI runs the same code from the sources.
  */
 import * as electron from 'electron';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, closeStore } from '../store/store.ts';
@@ -20,6 +22,11 @@ const { app, Menu, shell } = electron;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RENDERER_DIR = path.join(ROOT, 'dist-renderer');
 const PRELOAD = path.join(ROOT, 'dist-electron', 'preload.cjs');
+// `npm start` rebuilds better-sqlite3 for Electron's ABI into build-electron/ so node_modules keeps
+// the plain-Node build that `npm test` needs (scripts/start-electron.mjs); a packaged app has no
+// such folder (electron-builder rebuilt node_modules' copy inside the package).
+const SQLITE_FOR_ELECTRON = path.join(ROOT, 'build-electron', 'better_sqlite3.node');
+if (existsSync(SQLITE_FOR_ELECTRON)) process.env.VOCAB_TUNER_SQLITE_BINDING ??= SQLITE_FOR_ELECTRON;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();

@@ -27,7 +27,8 @@ export async function run(p: DecodeJobParams, _ctx: JobContext): Promise<Float32
   return decodeAudioBytes(p.bytes, p.name, { maxSeconds: AUDIO_LIMITS.clipSeconds });
 }
 
-const SELF = fileURLToPath(import.meta.url);
+// Named from the jobs folder, not as import.meta.url: compiled, this code may sit in a shared chunk.
+const SELF = fileURLToPath(new URL('../jobs/decode-job.ts', import.meta.url));
 
 /** Runs the decode job (quiet: no events for the renderer) and returns its samples or throws its error. */
 export async function decodeClientAudio(jobs: JobHost, params: DecodeJobParams): Promise<Float32Array> {

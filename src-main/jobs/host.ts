@@ -26,9 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Events, IpcError, JobKind } from '../ipc/contract.ts';
 import { etaOrNull } from '../util/time.ts';
+import { needsTsx, runnableModule } from '../util/module-path.ts';
 import type { FromJob, ToJob } from './protocol.ts';
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// '../jobs/' rather than './': the same folder from the sources, and from the compiled tree's
+// shared chunks (dist-main/chunks/), where this code may land (see scripts/build-main.mjs).
+const WORKER = runnableModule(fileURLToPath(new URL('../jobs/worker.ts', import.meta.url)));
 
 export type JobEvent = { name: 'job.progress'; payload: Events['job.progress'] } | { name: 'job.finished'; payload: Events['job.finished'] };
 
@@ -155,7 +158,7 @@ export class JobHost {
     const j = this.jobs.get(jobId)!;
     const { kind, opts } = j;
     const child = fork(WORKER, [], {
-      execArgv: ['--import', 'tsx', ...(opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [])],
+      execArgv: [...(needsTsx(WORKER) ? ['--import', 'tsx'] : []), ...(opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [])],
       // 'advanced' = structured clone: typed arrays cross without JSON.
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,9 +1,10 @@
 /**
- * @file Entry point of a job process (forked by host.ts with tsx loaded). Imports the job module
- * named by the host, runs its `run` export once, reports, and exits.
+ * @file Entry point of a job process (forked by host.ts, with tsx loaded when run from the sources).
+ * Imports the job module named by the host (its compiled .js in the desktop app), runs its `run` export once, reports, and exits.
  */
 import { pathToFileURL } from 'node:url';
 import { toIpcError } from '../util/errors.ts';
+import { runnableModule } from '../util/module-path.ts';
 import type { FromJob, JobFn, ToJob } from './protocol.ts';
 
 const controller = new AbortController();
@@ -20,7 +21,7 @@ process.on('message', (m: ToJob) => {
 async function start(module: string, params: unknown): Promise<void> {
   let msg: FromJob;
   try {
-    const mod = (await import(pathToFileURL(module).href)) as { run?: JobFn };
+    const mod = (await import(pathToFileURL(runnableModule(module)).href)) as { run?: JobFn };
     if (typeof mod.run !== 'function') throw new Error(`job module ${module} has no run() export`);
     const result = await mod.run(params, { signal: controller.signal, progress: (progress) => process.send!({ type: 'progress', progress } satisfies FromJob) });
     msg = controller.signal.aborted ? { type: 'cancelled' } : { type: 'done', result };

@@ -18,7 +18,8 @@ import { writeFolderAtomically } from '../tuning/peft.ts';
 import { recipeConfig, type RecipeConfig } from './config.ts';
 import { writeRecipeDataset, type RecipeDatasetSummary } from './dataset.ts';
 
-const TEMPLATES = fileURLToPath(new URL('./templates/', import.meta.url));
+// '../recipe/' names this folder from the compiled tree's chunks too (scripts/build-main.mjs copies it).
+const TEMPLATES = fileURLToPath(new URL('../recipe/templates/', import.meta.url));
 /** Copied verbatim (README.md is filled in). */
 export const TEMPLATE_FILES = ['train.py', 'vt_data.py', 'vt_model.py', 'requirements.txt', 'accelerate/single_gpu.yaml', 'accelerate/multi_gpu.yaml', 'accelerate/multi_node.yaml', 'accelerate/deepspeed_zero2.yaml'];
 
