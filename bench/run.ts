@@ -5,8 +5,11 @@
  * values), on each available backend: encoder forward on 30 s, 32 greedy tokens with the KV
  * cache, a decoder-LoRA step (batch 8 × 32 tokens, cached encoder output), a LoRA step through
  * encoder and decoder (batch 1 × 32), tensor count and RSS over 200 decoder-LoRA steps (tiny),
- * a per-kernel profile of the wasm encoder, and the store benchmark. Tables go to stdout, JSON
- * to bench/results/<timestamp>.json and bench/results/latest.json. Progress goes to stderr.
+ * a per-kernel profile of the wasm encoder, and the store benchmark. Where `python3 -c 'import
+ * torch'` works (or --python PATH), the PyTorch reference (bench/torch/) times the same shapes at
+ * the same threads in the same run, after the tfjs rows (so the two never share the cores), and
+ * the tables show ratios from it. Tables go to stdout, JSON to bench/results/<timestamp>.json and
+ * bench/results/latest.json. Progress goes to stderr.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,13 +19,13 @@ import { parseArgs } from 'node:util';
 import { initBackend, probeBackends, switchBackend, type BackendName, type BackendProbe } from '../src-main/compute/backend.ts';
 import { writeRandomCheckpoint, type WhisperPreset } from '../src-main/whisper/random-checkpoint.ts';
 import { loadWhisper } from '../src-main/whisper/load.ts';
+import { WhisperTokenizer } from '../src-main/whisper/tokenizer.ts';
 import { benchStore } from './store.ts';
+import { DEFAULT_PYTHON, describeBlas, probeTorch, runTorchReference, type TorchProbe, type TorchRun } from './torch.ts';
 import { benchEncoder, benchGreedy, benchLoraStep, benchMemory, profileEncoder, type MemoryRun, type Timing } from './whisper.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
-/** PyTorch on the project's reference machine (2 cores), whisper-tiny, from issues #2 and #3. */
-const PYTORCH_TINY = { encoder: 0.65, greedy32: 1.3, decoderLora: 1.45, encDecLora: 1.82 };
 const GREEDY_TOKENS = 32;
 
 const { values: args } = parseArgs({
@@ -32,11 +35,13 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     'memory-steps': { type: 'string' },
+    python: { type: 'string' },
+    'no-torch': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench [-- --backends wasm,cpu,webgpu,tensorflow] [--sizes tiny,base] [--quick] [--no-profile] [--memory-steps N]');
+  console.log('usage: npm run bench [-- --backends wasm,cpu,webgpu,tensorflow] [--sizes tiny,base] [--quick] [--no-profile] [--memory-steps N] [--python PATH | --no-torch]');
   process.exit(0);
 }
 const quick = args.quick;
@@ -45,6 +50,11 @@ const budget = quick ? 5 : 30; // seconds of repeats per measurement after the w
 const memorySteps = Number(args['memory-steps'] ?? (quick ? 20 : 200));
 const sizes = args.sizes.split(',').map((s) => s.trim()) as WhisperPreset[];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+/**
+ * The thread count the wasm backend uses (src-main/compute/wasm-threads.ts requestedThreads:
+ * VOCAB_TUNER_THREADS, else the available parallelism); PyTorch gets the same.
+ */
+const threads = Number(process.env.VOCAB_TUNER_THREADS) || os.availableParallelism();
 
 function machine(probes: BackendProbe[]) {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
@@ -178,6 +188,34 @@ for (const { backend, size } of runs) {
   }
 }
 
+// ---- PyTorch reference, same shapes and threads, after the tfjs rows --------------------------
+const torchProbe: TorchProbe = args['no-torch']
+  ? { python: args.python ?? DEFAULT_PYTHON, available: false, detail: 'not run (--no-torch)' }
+  : probeTorch(args.python ?? DEFAULT_PYTHON);
+const torchRuns: Partial<Record<WhisperPreset, TorchRun>> = {};
+const torchErrors: Partial<Record<WhisperPreset, string>> = {};
+if (!torchProbe.available) log(`PyTorch: ${torchProbe.detail}`);
+else {
+  for (const size of [...new Set(rows.filter((r) => !r.errors.load).map((r) => r.size))]) {
+    log(`PyTorch ${size} (${torchProbe.detail}, ${threads} threads)`);
+    try {
+      const dir = await checkpointDir(size);
+      const tok = await WhisperTokenizer.fromDir(dir);
+      // The decoder-LoRA batches the tfjs rows used (4 where the wasm heap limits base), so every
+      // ratio compares the same shape.
+      const batches = [...new Set([8, ...rows.filter((r) => r.size === size && r.decoderLoraBatch).map((r) => r.decoderLoraBatch!)])];
+      torchRuns[size] = await runTorchReference({
+        python: torchProbe.python, checkpoint: dir, threads, reps, budget, greedyTokens: GREEDY_TOKENS, decoderBatches: batches,
+        sot: tok.sotSequence({ language: tok.isMultilingual ? 'en' : undefined, task: 'transcribe', timestamps: false }),
+        eot: tok.special.eot, log: (line) => process.stderr.write(`${line}\n`),
+      });
+    } catch (e) {
+      torchErrors[size] = (e as Error).message.split('\n')[0];
+      log(`PyTorch ${size} failed: ${torchErrors[size]}`);
+    }
+  }
+}
+
 log('store benchmark (10 000 clip rows)');
 const store = await benchStore();
 
@@ -191,8 +229,13 @@ const table = (title: string, head: string[], body: string[][]) => {
   console.log(`|${w.map((x, i) => (i < 2 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`);
   for (const r of body) console.log(`| ${r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`);
 };
-const ref = (size: string, v: number) => (size === 'tiny' ? v.toFixed(2) : '—');
-const ratio = (t: Timing | undefined, size: string, v: number) => (t && size === 'tiny' ? `${(t.wall / v).toFixed(1)}×` : '—');
+/** The PyTorch timing of the same measurement and size from this run (key as bench_torch.py's). */
+const torchOf = (size: WhisperPreset, key: string): Timing | undefined => torchRuns[size]?.results[key];
+const ref = (size: WhisperPreset, key: string) => f(torchOf(size, key)?.wall);
+const ratio = (t: Timing | undefined, size: WhisperPreset, key: string) => {
+  const p = torchOf(size, key);
+  return t && p ? `${(t.wall / p.wall).toFixed(1)}×` : '—';
+};
 
 console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.platform}; load average ${m.loadAverage1m.toFixed(1)} at the end (shared machine).`);
 console.log(`Backends: ${m.backends.map((b) => `${b.name}${b.available ? (b.device ? ` (${b.device})` : '') : ' (unavailable)'}`).join(', ')}`);
@@ -200,15 +243,23 @@ console.log(`Medians of up to ${reps} runs after one warm-up (fewer when a run i
 for (const s of skipped) console.log(`Skipped: ${s}`);
 const ok = rows.filter((r) => !r.errors.load);
 for (const r of rows) for (const [what, why] of Object.entries(r.errors)) console.log(`Not measured: ${r.backend} ${r.size} ${what}: ${why}`);
+if (!torchProbe.available) console.log(`PyTorch: not measured — ${torchProbe.detail}. The PyTorch columns say —.`);
+for (const [size, run] of Object.entries(torchRuns)) {
+  console.log(`PyTorch ${size}: torch ${run.torch} on ${run.device.type}${run.device.name ? ` (${run.device.name})` : ''}, ${run.threads} threads, BLAS ${describeBlas(run.blas)}` +
+    (run.unsetEnv.length ? `; ${run.unsetEnv.join(' and ')} unset for the torch subprocess only` : ''));
+  for (const w of run.blas.warnings) console.log(`PyTorch ${size}: WARNING: ${w}`);
+  for (const [what, why] of Object.entries(run.errors)) console.log(`PyTorch ${size}: not measured: ${what}: ${why}`);
+}
+for (const [size, why] of Object.entries(torchErrors)) console.log(`PyTorch ${size}: failed — ${why}`);
 
-table('Encoder forward, 30 s of audio (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
-  ok.map((r) => [r.size, r.label, f(r.encoder?.wall), f(r.encoder?.cpu), String(r.encoder?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encoder), ratio(r.encoder, r.size, PYTORCH_TINY.encoder)]));
-table(`Greedy decoding, ${GREEDY_TOKENS} tokens with the KV cache (s)`, ['size', 'backend', 'total', 'per token (ms)', 'cpu', 'PyTorch (ref)', 'vs PyTorch'],
-  ok.map((r) => [r.size, r.label, f(r.greedy?.wall), f(r.greedy ? (r.greedy.wall / GREEDY_TOKENS) * 1000 : undefined, 1), f(r.greedy?.cpu), ref(r.size, PYTORCH_TINY.greedy32), ratio(r.greedy, r.size, PYTORCH_TINY.greedy32)]));
-table('Decoder-LoRA training step, batch 8 × 32 tokens, cached encoder output (s)', ['size', 'backend', 'batch', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
-  ok.map((r) => [r.size, r.label, String(r.decoderLoraBatch ?? '—'), f(r.decoderLora?.wall), f(r.decoderLora?.cpu), String(r.decoderLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.decoderLora), ratio(r.decoderLora, r.size, PYTORCH_TINY.decoderLora)]));
-table('LoRA step through encoder and decoder, batch 1 × 32 tokens (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (ref)', 'vs PyTorch'],
-  ok.map((r) => [r.size, r.label, f(r.encDecLora?.wall), f(r.encDecLora?.cpu), String(r.encDecLora?.runs ?? '—'), ref(r.size, PYTORCH_TINY.encDecLora), ratio(r.encDecLora, r.size, PYTORCH_TINY.encDecLora)]));
+table('Encoder forward, 30 s of audio (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (same run)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.encoder?.wall), f(r.encoder?.cpu), String(r.encoder?.runs ?? '—'), ref(r.size, 'encoder'), ratio(r.encoder, r.size, 'encoder')]));
+table(`Greedy decoding, ${GREEDY_TOKENS} tokens with the KV cache (s)`, ['size', 'backend', 'total', 'per token (ms)', 'cpu', 'PyTorch (same run)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.greedy?.wall), f(r.greedy ? (r.greedy.wall / GREEDY_TOKENS) * 1000 : undefined, 1), f(r.greedy?.cpu), ref(r.size, 'greedy'), ratio(r.greedy, r.size, 'greedy')]));
+table('Decoder-LoRA training step, batch 8 × 32 tokens, cached encoder output (s)', ['size', 'backend', 'batch', 'wall', 'cpu', 'runs', 'PyTorch (same run)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, String(r.decoderLoraBatch ?? '—'), f(r.decoderLora?.wall), f(r.decoderLora?.cpu), String(r.decoderLora?.runs ?? '—'), ref(r.size, `decoderLora:${r.decoderLoraBatch}`), ratio(r.decoderLora, r.size, `decoderLora:${r.decoderLoraBatch}`)]));
+table('LoRA step through encoder and decoder, batch 1 × 32 tokens (s)', ['size', 'backend', 'wall', 'cpu', 'runs', 'PyTorch (same run)', 'vs PyTorch'],
+  ok.map((r) => [r.size, r.label, f(r.encDecLora?.wall), f(r.encDecLora?.cpu), String(r.encDecLora?.runs ?? '—'), ref(r.size, 'encDecLora'), ratio(r.encDecLora, r.size, 'encDecLora')]));
 const mem = ok.filter((r) => r.memory);
 if (mem.length) {
   table(`Memory over ${memorySteps} decoder-LoRA steps (tiny, batch 1 × 32 — smaller than 8 to keep the run short)`, ['size', 'backend', 'tensors before', 'tensors after', 'RSS after step 1 (MB)', `RSS after step ${memorySteps} (MB)`, 's/step'],
@@ -222,11 +273,13 @@ if (profile) {
 const storeOps = Object.keys(store).filter((k) => k.endsWith('_ms') && !k.endsWith('_cpu_ms'));
 table(`Store, ${store.clips} clip rows (ms)`, ['operation', 'wall', 'cpu'], storeOps.map((k) => [k.slice(0, -3), store[k].toFixed(1), store[k.replace(/_ms$/, '_cpu_ms')].toFixed(1)]));
 
-const result = { at: new Date().toISOString(), quick, reps, machine: m, skipped, pytorchTinyRef: PYTORCH_TINY, greedyTokens: GREEDY_TOKENS, rows, profile, store };
+const result = { at: new Date().toISOString(), quick, reps, machine: m, skipped, threads, pytorch: { probe: torchProbe, runs: torchRuns, errors: torchErrors }, greedyTokens: GREEDY_TOKENS, rows, profile, store };
 const outDir = path.join(HERE, 'results');
 mkdirSync(outDir, { recursive: true });
 const file = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`\nJSON: ${path.relative(process.cwd(), file)} (and bench/results/latest.json)`);
+// The threaded wasm backend's pthread workers (and Dawn's device) would keep Node alive.
+process.exit(0);
 
