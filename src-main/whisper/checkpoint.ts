@@ -5,7 +5,8 @@
  * before any weight is used, so a damaged download fails here with the file and tensor named,
  * not later with a shape error deep inside the model.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { kindOf, readRegularText } from '../util/user-files.ts';
 import { join, resolve } from 'node:path';
 import { CheckpointError, invalid } from './checkpoint-error.ts';
 import { parseGenerationConfig, parseWhisperConfig } from './config.ts';
@@ -96,10 +97,12 @@ export function expectedTensorShapes(dims: WhisperDims): Map<string, number[]> {
 async function readJson(file: string, required: boolean): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Regular files only: a FIFO would hang the load, /dev/zero behind a link would stream forever.
+    text = readRegularText(file, { what: 'model config file', maxBytes: 16e6 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
-    throw invalid(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`);
+    const code = (e as { code?: string }).code;
+    if (code === 'NOT_FOUND' && !required) return undefined;
+    throw invalid(file, code === 'NOT_FOUND' ? 'is missing' : `cannot be read (${(e as Error).message})`);
   }
   try {
     return JSON.parse(text);
@@ -112,7 +115,12 @@ async function readJson(file: string, required: boolean): Promise<unknown> {
 async function weightFiles(dir: string): Promise<Map<string, string[]>> {
   const single = join(dir, 'model.safetensors');
   const indexFile = join(dir, 'model.safetensors.index.json');
-  const exists = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+  // Present and a regular file; present but a FIFO/device/socket is an error, not "missing".
+  const exists = async (p: string) => {
+    const st = await stat(p).catch(() => undefined);
+    if (st && !st.isFile()) throw invalid(p, `is ${kindOf(st)}, not a regular file`);
+    return st !== undefined;
+  };
   if (await exists(single)) {
     const header = await readSafetensorsHeader(single);
     return new Map([[single, header.tensors.map((t) => t.name)]]);

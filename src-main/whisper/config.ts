@@ -94,30 +94,69 @@ export function specialLayout(nVocab: number) {
   };
 }
 
+/**
+ * Sane upper bounds for config.json, checked before anything is allocated: a config claiming
+ * 1e9 decoder layers must fail here naming the field, not abort the process building a billion
+ * alignment heads or layer objects. Each bound is far above every released Whisper (large-v3:
+ * d_model 1280, 32 + 32 layers, 20 heads, ffn 5120, 1500 / 448 positions).
+ */
+export const CONFIG_BOUNDS: Record<string, number> = {
+  d_model: 8192,
+  encoder_layers: 128,
+  decoder_layers: 128,
+  encoder_attention_heads: 256,
+  decoder_attention_heads: 256,
+  encoder_ffn_dim: 65536,
+  decoder_ffn_dim: 65536,
+  // The mel front end always gives the encoder 3000 frames, i.e. 1500 positions after conv2.
+  max_source_positions: 1500,
+  max_target_positions: 4096,
+  vocab_size: 51866,
+  num_mel_bins: 128,
+};
+/** 4 billion parameters: 2.5 × large-v3, 16 GB as float32 — beyond that it is not a Whisper. */
+export const MAX_PARAMETERS = 4e9;
+
 function field(json: Record<string, unknown>, key: string, file: string): number {
   const v = json[key];
   if (!Number.isSafeInteger(v) || (v as number) <= 0) {
     throw invalid(file, `must be a positive integer, found ${JSON.stringify(v)}`, `field "${key}"`);
   }
+  const max = CONFIG_BOUNDS[key];
+  if (max !== undefined && (v as number) > max) {
+    throw invalid(file, `is ${v}; at most ${max} is plausible for a Whisper model (the file is damaged or not a Whisper config)`, `field "${key}"`);
+  }
   return v as number;
 }
 
-function optionalId(json: Record<string, unknown>, key: string, fallback: number, file: string): number {
+/** A token id: an integer in [0, vocabSize) — ids past the vocabulary index nothing. */
+function optionalId(json: Record<string, unknown>, key: string, fallback: number, file: string, vocabSize = 1 << 20): number {
   const v = json[key];
   if (v === undefined || v === null) return fallback;
   if (!Number.isSafeInteger(v) || (v as number) < 0) {
     throw invalid(file, `must be a token id, found ${JSON.stringify(v)}`, `field "${key}"`);
   }
+  if ((v as number) >= vocabSize) throw invalid(file, `is ${v}, outside the vocabulary of ${vocabSize} tokens`, `field "${key}"`);
   return v as number;
 }
 
-function idList(json: Record<string, unknown>, key: string, file: string): number[] | null {
+function idList(json: Record<string, unknown>, key: string, file: string, vocabSize: number): number[] | null {
   const v = json[key];
   if (v === undefined || v === null) return null;
-  if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x) && x >= 0)) {
-    throw invalid(file, 'must be a list of token ids', `field "${key}"`);
+  if (!Array.isArray(v) || v.length > vocabSize || !v.every((x) => Number.isSafeInteger(x) && x >= 0 && x < vocabSize)) {
+    throw invalid(file, `must be a list of token ids below ${vocabSize}`, `field "${key}"`);
   }
   return v as number[];
+}
+
+/** Parameters a checkpoint with these dims holds (weights and biases), to refuse absurd totals early. */
+export function parameterCount(d: WhisperDims): number {
+  const attn = (w: number) => 4 * w * w + 3 * w;
+  const mlp = (w: number, f: number) => 2 * w * f + w + f;
+  const enc = d.nAudioLayer * (attn(d.nAudioState) + mlp(d.nAudioState, d.nAudioFfn) + 4 * d.nAudioState);
+  const dec = d.nTextLayer * (2 * attn(d.nTextState) + mlp(d.nTextState, d.nTextFfn) + 6 * d.nTextState);
+  const conv = d.nAudioState * d.nMels * 3 + d.nAudioState * d.nAudioState * 3 + 2 * d.nAudioState;
+  return enc + dec + conv + (d.nAudioCtx + 2) * d.nAudioState + (d.nVocab + d.nTextCtx + 2) * d.nTextState;
 }
 
 function asObject(json: unknown, file: string): Record<string, unknown> {
@@ -155,16 +194,20 @@ export function parseWhisperConfig(json: unknown, file = 'config.json'): Whisper
   if (dims.nVocab < 51864 || dims.nVocab > 51866) {
     throw invalid(file, `is ${dims.nVocab}; Whisper vocabularies have 51864 (.en), 51865 or 51866 (large-v3) tokens`, 'field "vocab_size"');
   }
+  const params = parameterCount(dims);
+  if (params > MAX_PARAMETERS) {
+    throw invalid(file, `describe ${(params / 1e9).toFixed(1)} billion parameters; at most ${MAX_PARAMETERS / 1e9} billion is plausible for Whisper`, 'fields "d_model", "*_layers", "*_ffn_dim"');
+  }
   const layout = specialLayout(dims.nVocab);
   if (c.tie_word_embeddings !== undefined && typeof c.tie_word_embeddings !== 'boolean') {
     throw invalid(file, 'must be true or false', 'field "tie_word_embeddings"');
   }
   return {
     dims,
-    bosTokenId: optionalId(c, 'bos_token_id', layout.eot, file),
-    eosTokenId: optionalId(c, 'eos_token_id', layout.eot, file),
-    padTokenId: optionalId(c, 'pad_token_id', layout.eot, file),
-    decoderStartTokenId: optionalId(c, 'decoder_start_token_id', layout.sot, file),
+    bosTokenId: optionalId(c, 'bos_token_id', layout.eot, file, dims.nVocab),
+    eosTokenId: optionalId(c, 'eos_token_id', layout.eot, file, dims.nVocab),
+    padTokenId: optionalId(c, 'pad_token_id', layout.eot, file, dims.nVocab),
+    decoderStartTokenId: optionalId(c, 'decoder_start_token_id', layout.sot, file, dims.nVocab),
     tieWordEmbeddings: c.tie_word_embeddings !== false,
   };
 }
@@ -187,8 +230,9 @@ export function parseGenerationConfig(json: unknown, dims: WhisperDims, file = '
   let langToId: Record<string, number> = {};
   if (g.lang_to_id !== undefined && g.lang_to_id !== null) {
     const raw = asObject(g.lang_to_id, file);
+    if (Object.keys(raw).length > 200) throw invalid(file, `lists ${Object.keys(raw).length} languages; Whisper has 100`, 'field "lang_to_id"');
     for (const [k, v] of Object.entries(raw)) {
-      if (!Number.isSafeInteger(v)) throw invalid(file, `${k} is not a token id`, 'field "lang_to_id"');
+      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) >= dims.nVocab) throw invalid(file, `${k} is not a token id below ${dims.nVocab}`, 'field "lang_to_id"');
       langToId[k] = v as number;
     }
   } else if (layout.isMultilingual) {
@@ -201,8 +245,8 @@ export function parseGenerationConfig(json: unknown, dims: WhisperDims, file = '
   if (g.task_to_id !== undefined && g.task_to_id !== null) {
     const t = asObject(g.task_to_id, file);
     taskToId = {
-      transcribe: optionalId(t, 'transcribe', layout.transcribe, file),
-      translate: optionalId(t, 'translate', layout.translate, file),
+      transcribe: optionalId(t, 'transcribe', layout.transcribe, file, dims.nVocab),
+      translate: optionalId(t, 'translate', layout.translate, file, dims.nVocab),
     };
   }
 
@@ -217,6 +261,7 @@ export function parseGenerationConfig(json: unknown, dims: WhisperDims, file = '
   } else {
     const ok =
       Array.isArray(heads) &&
+      heads.length <= dims.nTextLayer * dims.nTextHead &&
       heads.every(
         (p) => Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && Number.isSafeInteger(p[1]) &&
           p[0] >= 0 && p[0] < dims.nTextLayer && p[1] >= 0 && p[1] < dims.nTextHead,
@@ -229,16 +274,17 @@ export function parseGenerationConfig(json: unknown, dims: WhisperDims, file = '
     isMultilingual: layout.isMultilingual,
     langToId,
     taskToId,
-    decoderStartTokenId: optionalId(g, 'decoder_start_token_id', layout.sot, file),
-    bosTokenId: optionalId(g, 'bos_token_id', layout.eot, file),
-    eosTokenId: optionalId(g, 'eos_token_id', layout.eot, file),
-    padTokenId: optionalId(g, 'pad_token_id', layout.eot, file),
-    noTimestampsTokenId: optionalId(g, 'no_timestamps_token_id', layout.noTimestamps, file),
-    prevSotTokenId: optionalId(g, 'prev_sot_token_id', layout.sotPrev, file),
-    suppressTokens: idList(g, 'suppress_tokens', file),
-    beginSuppressTokens: idList(g, 'begin_suppress_tokens', file) ?? [220, layout.eot],
+    decoderStartTokenId: optionalId(g, 'decoder_start_token_id', layout.sot, file, dims.nVocab),
+    bosTokenId: optionalId(g, 'bos_token_id', layout.eot, file, dims.nVocab),
+    eosTokenId: optionalId(g, 'eos_token_id', layout.eot, file, dims.nVocab),
+    padTokenId: optionalId(g, 'pad_token_id', layout.eot, file, dims.nVocab),
+    noTimestampsTokenId: optionalId(g, 'no_timestamps_token_id', layout.noTimestamps, file, dims.nVocab),
+    prevSotTokenId: optionalId(g, 'prev_sot_token_id', layout.sotPrev, file, dims.nVocab),
+    suppressTokens: idList(g, 'suppress_tokens', file, dims.nVocab),
+    beginSuppressTokens: idList(g, 'begin_suppress_tokens', file, dims.nVocab) ?? [220, layout.eot],
     alignmentHeads,
-    maxInitialTimestampIndex: optionalId(g, 'max_initial_timestamp_index', 50, file),
-    maxLength: optionalId(g, 'max_length', dims.nTextCtx, file),
+    // 1500 audio positions = 1500 timestamp steps of 20 ms.
+    maxInitialTimestampIndex: optionalId(g, 'max_initial_timestamp_index', 50, file, 1501),
+    maxLength: optionalId(g, 'max_length', dims.nTextCtx, file, 4097),
   };
 }

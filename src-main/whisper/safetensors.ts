@@ -12,7 +12,9 @@
  * stored width; integer dtypes come back as numbers in a Float32Array too (exact up to 2^24),
  * which is enough for the checkpoints this app reads.
  */
+import { constants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { kindOf } from '../util/user-files.ts';
 import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { tempSibling } from '../util/atomic.ts';
@@ -143,12 +145,24 @@ function parseEntry(name: string, raw: unknown, file: string): TensorEntry {
   return { name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: offsets[0], end: offsets[1] };
 }
 
+/**
+ * Opens a weights file for reading — regular files only. Non-blocking, so a FIFO in a model folder
+ * fails here at once instead of waiting forever for a writer; a device (/dev/zero behind a
+ * symlink) or socket is refused before a byte is read.
+ */
 async function openForRead(path: string): Promise<FileHandle> {
+  let fh: FileHandle;
   try {
-    return await open(path, 'r');
+    fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     throw invalid(path, `cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw invalid(path, `is ${kindOf(st)}, not a regular file`);
+  }
+  return fh;
 }
 
 /**

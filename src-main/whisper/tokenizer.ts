@@ -3,12 +3,33 @@
  * tokenizer.json) plus Whisper's special tokens, looked up BY NAME from the added tokens so .en,
  * multilingual and large-v3 layouts all work without hard-coded ids (spec §4; OW tokenizer.py).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../util/errors.ts';
 import { invalid } from './checkpoint-error.ts';
 import { WHISPER_LANGUAGES } from './config.ts';
+import { readRegularText } from '../util/user-files.ts';
+
+/**
+ * Largest token id a tokenizer.json may use. Whisper's largest is 51 865; the tokenizer library
+ * sizes tables by the largest id, so an id near 2^31 would spin for minutes before failing.
+ */
+export const MAX_TOKEN_ID = 1 << 17;
+
+/** Refuses ids outside [0, MAX_TOKEN_ID) in the vocabulary and the added tokens, before building. */
+function checkTokenIds(json: object, source: string): void {
+  const bad = (where: string, v: unknown) => invalid(source, `${where} has id ${JSON.stringify(v)}; token ids are integers below ${MAX_TOKEN_ID}`);
+  const ok = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < MAX_TOKEN_ID;
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  if (Array.isArray(added)) {
+    if (added.length > MAX_TOKEN_ID) throw invalid(source, `lists ${added.length} added tokens`);
+    for (const t of added) if (!ok((t as { id?: unknown })?.id)) throw bad(`added token ${JSON.stringify((t as { content?: unknown })?.content ?? '?').slice(0, 40)}`, (t as { id?: unknown })?.id);
+  }
+  const vocab = (json as { model?: { vocab?: unknown } }).model?.vocab;
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    for (const [k, v] of Object.entries(vocab)) if (!ok(v)) throw bad(`vocabulary entry ${JSON.stringify(k).slice(0, 40)}`, v);
+  }
+}
 
 export interface SpecialTokens {
   eot: number;
@@ -78,6 +99,7 @@ export class WhisperTokenizer {
 
   /** Builds from parsed tokenizer.json and tokenizer_config.json objects. */
   static fromJson(tokenizerJson: object, tokenizerConfig: object = {}, source = 'tokenizer.json'): WhisperTokenizer {
+    checkTokenIds(tokenizerJson, source);
     let tok: Tokenizer;
     try {
       tok = new Tokenizer(tokenizerJson, tokenizerConfig);
@@ -92,9 +114,12 @@ export class WhisperTokenizer {
     const file = join(dir, 'tokenizer.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw invalid(file, 'is missing; the model folder needs its tokenizer files (tokenizer.json, tokenizer_config.json)');
+      // Regular files only (a FIFO would hang, /dev/zero would stream forever); 64 MB is 25× large-v3's.
+      text = readRegularText(file, { what: 'tokenizer file', maxBytes: 64e6 });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'NOT_FOUND') throw invalid(file, 'is missing; the model folder needs its tokenizer files (tokenizer.json, tokenizer_config.json)');
+      throw invalid(file, (e as Error).message.replace(`${file}: `, '').replace(`${file} `, ''));
     }
     let json: object;
     try {
@@ -105,9 +130,9 @@ export class WhisperTokenizer {
     let config: object = {};
     const configFile = join(dir, 'tokenizer_config.json');
     try {
-      config = JSON.parse(await readFile(configFile, 'utf8'));
+      config = JSON.parse(readRegularText(configFile, { what: 'tokenizer config', maxBytes: 16e6 }));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw invalid(configFile, `is not valid JSON (${(e as Error).message})`);
+      if ((e as { code?: string }).code !== 'NOT_FOUND') throw invalid(configFile, `cannot be used (${(e as Error).message})`);
     }
     return WhisperTokenizer.fromJson(json, config, file);
   }
