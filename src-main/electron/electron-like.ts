@@ -67,3 +67,29 @@ export interface ElectronLike {
     removeHandler(channel: string): void;
   };
 }
+
+/** The window calls that draw attention: taskbar/dock progress, focus state, flashing. */
+export interface AttentionWindowLike {
+  setProgressBar(progress: number, options?: { mode: 'none' | 'normal' | 'indeterminate' | 'error' | 'paused' }): void;
+  isFocused(): boolean;
+  flashFrame(flag: boolean): void;
+  focus(): void;
+  webContents: { send(channel: string, ...args: unknown[]): void; isDestroyed(): boolean };
+}
+
+export interface NotificationLike {
+  on(event: 'click', fn: () => void): void;
+  show(): void;
+}
+
+/** Notifications, the dock (macOS) and native dialogs: what the desktop-only features use. */
+export interface DesktopLike {
+  Notification: { new (opts: { title: string; body: string; silent?: boolean }): NotificationLike; isSupported(): boolean };
+  app: { dock?: { setBadge(text: string): void }; setBadgeCount?(count: number): boolean };
+  dialog: {
+    showOpenDialog(
+      win: unknown,
+      opts: { title: string; buttonLabel: string; properties: ('openDirectory' | 'createDirectory' | 'promptToCreate')[] },
+    ): Promise<{ canceled: boolean; filePaths: string[] }>;
+  };
+}

@@ -16,7 +16,9 @@ import type { Events } from '../ipc/contract.ts';
 import { registerIpc } from './register.ts';
 import { createWindow } from './window.ts';
 import { menuTemplate } from './menu.ts';
-import type { BrowserWindowLike, ElectronLike } from './electron-like.ts';
+import type { AttentionWindowLike, BrowserWindowLike, DesktopLike, ElectronLike } from './electron-like.ts';
+import { Attention } from './attention.ts';
+import { pickFolder } from './dialogs.ts';
 
 const { app, Menu, shell } = electron;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,8 +45,20 @@ if (!app.requestSingleInstanceLock()) {
     const send = (event: string, payload: unknown) => {
       if (win && !win.webContents.isDestroyed()) win.webContents.send(`vt-event:${event}`, payload);
     };
-    const jobs = new JobHost((e) => send(e.name, e.payload));
-    const handlers = createHandlers({ store, jobs, mode: 'electron', emit: <E extends keyof Events>(event: E, payload: Events[E]) => send(event, payload) });
+    const desktop = electron as unknown as DesktopLike;
+    // Taskbar/dock progress and a notification when a long job ends (attention.ts).
+    const attention = new Attention(desktop, () => (win as unknown as AttentionWindowLike | null));
+    const jobs = new JobHost((e) => {
+      send(e.name, e.payload);
+      attention.onJobEvent(e);
+    });
+    const handlers = createHandlers({
+      store,
+      jobs,
+      mode: 'electron',
+      emit: <E extends keyof Events>(event: E, payload: Events[E]) => send(event, payload),
+      pickFolder: (purpose) => pickFolder(desktop, win, purpose),
+    });
     const real = electron as unknown as ElectronLike;
     registerIpc(real, handlers, { rendererDir: RENDERER_DIR, isKnownSender: (id) => win?.webContents.id === id });
     Menu.setApplicationMenu(

@@ -156,6 +156,21 @@ export interface RunDetail extends RunSummary {
   runDir: string;
 }
 
+/** What removing a model deletes, and what it leaves alone (shown in the confirmation first). */
+export interface ModelRemoval {
+  id: string;
+  /** Folders deleted, with their total size. */
+  deletes: string[];
+  bytes: number;
+  /** Sentences on what stays: the rest of the Hugging Face cache, recordings, runs. */
+  keeps: string[];
+  /** False for a dry run (`dryRun: true`): nothing was deleted yet. */
+  removed: boolean;
+}
+
+/** What a native folder picker is for (its title and button). */
+export type FolderPurpose = 'model-import' | 'model-export' | 'recipe-export';
+
 export interface ModelInfo {
   /** Hub repo id ("openai/whisper-tiny.en", "local/my-model") or "run:<id>" for a tuned model. */
   id: string;
@@ -264,6 +279,10 @@ export interface Api {
   /** Imports a local Hugging Face Whisper folder (validated) and returns it. */
   'models.import': (input: { path: string }) => ModelInfo;
   'models.setBase': (id: string) => void;
+  /** Removes a downloaded or imported model from the Hugging Face cache; `dryRun` only says what would go. */
+  'models.remove': (input: { id: string; dryRun?: boolean }) => ModelRemoval;
+  /** The desktop app's native folder picker (null when cancelled); NOT_AVAILABLE in browser mode. */
+  'app.pickFolder': (input: { purpose: FolderPurpose }) => string | null;
   /** Writes a tuned model to `outDir` (on the machine that trains): merged HF folder, PEFT adapter, or ggml. */
   'models.export': (input: { runId: number; format: ExportFormat; outDir: string; scale?: number }) => { jobId: string };
   'settings.get': () => Settings;
@@ -302,6 +321,8 @@ export const API_CHANNELS = [
   'models.download',
   'models.import',
   'models.setBase',
+  'models.remove',
+  'app.pickFolder',
   'models.export',
   'settings.get',
   'settings.set',

@@ -12,14 +12,14 @@ import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { setBaseModel } from '../store/projects.ts';
 import { listRuns } from '../store/runs.ts';
-import { listCachedModels, validateRepoId } from '../models/hf-cache.ts';
+import { hubCacheDir, listCachedModels, removeCachedModel, validateRepoId } from '../models/hf-cache.ts';
 import { KNOWN_MODELS, resolveRepoId } from '../models/known-models.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
 import type { JobHost } from '../jobs/host.ts';
 import { baseModelRef, requireBaseModel } from './base-model.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
 import { runPaths } from './handlers-tuning.ts';
-import type { Events, Handlers, ModelInfo } from './contract.ts';
+import type { Events, Handlers, ModelInfo, ModelRemoval } from './contract.ts';
 
 const MODELS_JOB = fileURLToPath(new URL('../jobs/models-job.ts', import.meta.url));
 
@@ -40,7 +40,7 @@ export interface ModelsContext {
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
 }
 
-type ModelHandlers = Pick<Handlers, 'models.list' | 'models.download' | 'models.import' | 'models.setBase' | 'models.export'>;
+type ModelHandlers = Pick<Handlers, 'models.list' | 'models.download' | 'models.import' | 'models.setBase' | 'models.remove' | 'models.export'>;
 
 export function modelHandlers(ctx: ModelsContext): ModelHandlers {
   const { store, projectId } = ctx;
@@ -113,6 +113,27 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
       resolveModelDir(id); // MODEL_NOT_FOUND says how to download it
       setBaseModel(store.db, projectId, id);
       changed();
+    },
+
+    'models.remove': async ({ id, dryRun }): Promise<ModelRemoval> => {
+      if (id.startsWith('run:')) {
+        throw new UserError('NOT_SUPPORTED', 'A tuned model belongs to its run (its history, metrics and comparison): it is not removed from here. Export it if you want a copy elsewhere.');
+      }
+      const cacheDir = hubCacheDir();
+      const cached = listCachedModels(cacheDir).find((c) => c.repo === id);
+      if (!cached) throw new UserError('NOT_FOUND', `${id} is not in the Hugging Face cache (${cacheDir}); there is nothing to remove.`);
+      const isBase = baseModelRef(store.db, projectId) === id;
+      const keeps = [
+        `Every other model in the Hugging Face cache (${cacheDir}) stays, including those other programs (transformers, huggingface_hub) downloaded.`,
+        'Your recordings, runs, tuned models and comparisons stay: tuned models keep working once the base is downloaded again.',
+        ...(isBase ? [`${id} is the project's base model: it stays selected, and Tune and Compare will ask you to download it again.`] : []),
+      ];
+      if (dryRun) return { id, deletes: [cached.dir], bytes: cached.sizeOnDisk, keeps, removed: false };
+      // The download job writes into the cache: deleting under it would leave a half-written repo.
+      if (ctx.jobs.running().some((j) => j.kind === 'download')) throw new UserError('BUSY', 'A model download is running; remove models when it has finished (or cancel it).');
+      const r = await removeCachedModel(id, cacheDir);
+      changed();
+      return { id, deletes: [cached.dir], bytes: r.bytes, keeps, removed: r.removed };
     },
 
     'models.export': ({ runId, format, outDir, scale }) => {

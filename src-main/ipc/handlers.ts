@@ -26,7 +26,7 @@ import { tuningHandlers } from './handlers-tuning.ts';
 import { modelHandlers } from './handlers-models.ts';
 import { recipeHandlers } from './handlers-recipe.ts';
 import { tryHandlers } from './handlers-try.ts';
-import type { AppInfo, BackendInfo, Clip, Events, Handlers, Term } from './contract.ts';
+import type { AppInfo, BackendInfo, Clip, Events, FolderPurpose, Handlers, Term } from './contract.ts';
 
 export interface HandlerContext {
   store: Store;
@@ -34,6 +34,8 @@ export interface HandlerContext {
   mode: AppInfo['mode'];
   /** Broadcast an event to every connected renderer. */
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
+  /** The desktop app's native folder picker (electron/dialogs.ts); absent in browser mode. */
+  pickFolder?(purpose: FolderPurpose): Promise<string | null>;
 }
 
 const BACKENDS_JOB = fileURLToPath(new URL('../jobs/backends-job.ts', import.meta.url));
@@ -81,6 +83,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
   return {
     'app.info': () => ({ version, dataDir: store.dataDir, mode: ctx.mode }),
+
+    'app.pickFolder': async ({ purpose }) => {
+      // In a browser the folder must be typed: the page cannot see the back end's file system.
+      if (!ctx.pickFolder) throw new UserError('NOT_AVAILABLE', 'A folder picker exists only in the desktop app; type the folder\'s path on the machine running Vocab Tuner.');
+      return ctx.pickFolder(purpose);
+    },
 
     'backends.list': () => {
       // Probed once, in a job process: that is where tfjs runs, and probing loads Dawn.

@@ -119,6 +119,8 @@ const ARGS: { [K in Channel]: Check[] } = {
   'models.download': [obj({ repo: (v, p) => str(200, 3)(v, p) ?? (/^[\w.-]+\/[\w.-]+$/.test(v as string) ? null : `${p} must look like owner/name`) })],
   'models.import': [obj({ path: folder })],
   'models.setBase': [MODEL_ID],
+  'models.remove': [obj({ id: MODEL_ID, 'dryRun?': (v, p) => (typeof v === 'boolean' ? null : `${p} must be true or false`) })],
+  'app.pickFolder': [obj({ purpose: oneOf('model-import', 'model-export', 'recipe-export') })],
   'models.export': [obj({ runId: int(1), format: oneOf('hf', 'peft', 'ggml'), outDir: folder, 'scale?': num(0, 2) })],
   'settings.get': [],
   'settings.set': [obj({ 'backend?': oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu') })],

@@ -3,7 +3,7 @@
 // implements the slice of the API the app uses (src-main/electron/electron-like.ts), prints every
 // call the app makes as a line `STAND-IN {"event": …}` on stdout, and then drives the app like a
 // renderer would: it calls IPC channels from the window's own page, in the order given by
-// STAND_IN_SCRIPT (JSON: [{ "call": channel, "args": [...] } | { "waitFor": event, "ms": N }];
+// STAND_IN_SCRIPT (JSON: [{ "call": channel, "args": [...] } | { "waitFor": event, "match": {…}, "ms": N }];
 // an argument { "$file": path } is sent as that file's bytes),
 // prints each result, and quits.
 import { readFileSync } from 'node:fs';
@@ -15,13 +15,15 @@ const waiters = [];
 function record(event, data = {}) {
   records.push({ event, ...data });
   log(event, data);
-  for (const w of [...waiters]) if (w.event === event) w.resolve();
+  for (const w of [...waiters]) if (matches({ event, ...data }, w.event, w.match)) w.resolve();
 }
-function waitFor(event, ms) {
-  if (records.some((r) => r.event === event)) return Promise.resolve();
+/** A record is the one waited for: same event, and each key of `match` equal (as JSON). */
+const matches = (r, event, match = {}) => r.event === event && Object.entries(match).every(([k, v]) => JSON.stringify(r[k]) === JSON.stringify(v));
+function waitFor(event, match, ms) {
+  if (records.some((r) => matches(r, event, match))) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stand-in: no "${event}" within ${ms} ms`)), ms);
-    waiters.push({ event, resolve: () => (clearTimeout(timer), resolve()) });
+    const timer = setTimeout(() => reject(new Error(`stand-in: no "${event}" ${JSON.stringify(match ?? {})} within ${ms} ms`)), ms);
+    waiters.push({ event, match, resolve: () => (clearTimeout(timer), resolve()) });
   });
 }
 
@@ -146,7 +148,7 @@ async function drive(win) {
   try {
     for (const step of steps) {
       if (step.waitFor) {
-        await waitFor(step.waitFor, step.ms ?? 60_000);
+        await waitFor(step.waitFor, step.match, step.ms ?? 60_000);
         continue;
       }
       const fn = ipc.get(`vt:${step.call}`);
