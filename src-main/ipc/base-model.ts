@@ -19,5 +19,6 @@ export function requireBaseModel(db: Db, projectId: number): { ref: string; dir:
   if (!ref) {
     throw new UserError('NO_BASE_MODEL', 'No base model is chosen yet. On the Models page, download a Whisper model or import a local model folder, then press "Use as base".');
   }
-  return { ref, dir: resolveModelDir(ref) };
+  // Never relative to the server's working directory (a stored "node_modules/tsx" is a repo id).
+  return { ref, dir: resolveModelDir(ref, { relativePaths: false }) };
 }

@@ -11,8 +11,14 @@ import { KNOWN_MODELS, resolveRepoId } from './known-models.ts';
 
 const REPO_LIKE = /^[\w.-]+(\/[\w.-]+)?(@[\w./-]+)?$/;
 
-export function resolveModelDir(ref: string, opts: { cacheDir?: string } = {}): string {
-  if (existsSync(ref) && statSync(ref).isDirectory()) return path.resolve(ref);
+/**
+ * `relativePaths: false` (the app's API): a ref is an absolute folder or a cached repo id, never
+ * a folder relative to the serving process's working directory — "node_modules/tsx" is a repo id
+ * that is not downloaded, not the server's own node_modules.
+ */
+export function resolveModelDir(ref: string, opts: { cacheDir?: string; relativePaths?: boolean } = {}): string {
+  const pathAllowed = opts.relativePaths !== false || path.isAbsolute(ref);
+  if (pathAllowed && existsSync(ref) && statSync(ref).isDirectory()) return path.resolve(ref);
   const looksLikePath = ref.startsWith('.') || ref.startsWith('/') || ref.includes('\\') || ref.startsWith('~');
   if (!looksLikePath && REPO_LIKE.test(ref)) {
     const [id, revision] = ref.split('@');
