@@ -110,7 +110,9 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
 
     'models.setBase': (id) => {
       if (id.startsWith('run:')) throw new UserError('NOT_SUPPORTED', 'A tuned model cannot be the base for tuning: tune from the original base model, or export the tuned model as a Hugging Face folder and import that.');
-      resolveModelDir(id); // MODEL_NOT_FOUND says how to download it
+      // A cached repo id only: "node_modules/tsx" must not resolve relative to the server's working
+      // directory. MODEL_NOT_FOUND says how to download it.
+      resolveModelDir(id, { relativePaths: false });
       setBaseModel(store.db, projectId, id);
       changed();
     },
