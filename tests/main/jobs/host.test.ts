@@ -69,13 +69,22 @@ test('cancel stops a cooperative job at its next step', async () => {
   assert.deepEqual(host.running(), []);
 });
 
-test('cancel kills a job that never yields, after the grace period', async () => {
+// The job spins forever, so without the kill `wait` would never resolve: the test's own timeout
+// turns that into a failure instead of a hung suite, and the elapsed time checks the kill came
+// from the grace period (300 ms), not from something slower. 15 s leaves room for a loaded 2-core
+// CI machine; a working SIGKILL takes well under a second.
+test('cancel kills a job that never yields, after the grace period', { timeout: 60_000 }, async (t) => {
   const host = new JobHost(() => {}, { cancelGraceMs: 300 });
+  t.after(() => host.close()); // on failure, do not leave the spinning process behind
   const id = host.start('selftest', JOB, { seconds: 30, ignoreCancel: true });
   await new Promise((r) => setTimeout(r, 1500)); // let it load tfjs and start spinning
+  const cancelledAt = performance.now();
   host.cancel(id);
   const o = await host.wait(id);
+  const elapsedMs = performance.now() - cancelledAt;
   assert.equal(o.status, 'cancelled');
+  assert.ok(elapsedMs >= 300, `killed after ${elapsedMs.toFixed(0)} ms, before the 300 ms grace period`);
+  assert.ok(elapsedMs < 15_000, `the stuck job took ${elapsedMs.toFixed(0)} ms to die after cancel (grace 300 ms)`);
 });
 
 test('a job that throws reports its code and message', async () => {
