@@ -4,39 +4,15 @@
  * finishes — tuning, comparison, pre-labelling (transcription) and model downloads. Clicking the
  * notification brings the window forward on the page that shows the result.
  *
- * `attentionFor` is the pure part (which job events matter, what a notification says); `Attention`
- * applies it to Electron (through the DesktopLike / AttentionWindowLike slices, so the tests drive
- * it with the stand-in).
+ * Which jobs matter and what their notification says is in ipc/job-notices.ts (shared with the
+ * browser mode's notifications); `Attention` applies it to Electron (through the DesktopLike /
+ * AttentionWindowLike slices, so the tests drive it with the stand-in).
  */
-import type { Events, JobKind, Page } from '../ipc/contract.ts';
+import type { Events } from '../ipc/contract.ts';
+import { isWatchedJob, notificationFor } from '../ipc/job-notices.ts';
 import type { AttentionWindowLike, DesktopLike } from './electron-like.ts';
 
-/** Jobs long enough to deserve a progress bar and a notification, and where their result shows. */
-const WATCHED: Partial<Record<JobKind, { what: string; page: Page; doneBody: string }>> = {
-  tune: { what: 'Tuning', page: 'Tune', doneBody: 'The tuned model is ready. Open Compare to see what it hears differently.' },
-  compare: { what: 'Comparison', page: 'Compare', doneBody: 'The report is ready: WER, the term scorecard and the forgetting guard.' },
-  transcribe: { what: 'Transcription', page: 'Dataset', doneBody: "The base model's transcripts are in: check them on the Dataset page." },
-  download: { what: 'Model download', page: 'Models', doneBody: 'The model is downloaded and ready to use.' },
-};
-
 export type JobEvent = { name: 'job.progress'; payload: Events['job.progress'] } | { name: 'job.finished'; payload: Events['job.finished'] };
-
-export interface NotificationText {
-  title: string;
-  body: string;
-  page: Page;
-}
-
-/**
- * The notification for a finished job, or null (not a watched kind, or cancelled: the user did
- * that, and needs no telling).
- */
-export function notificationFor(e: Events['job.finished']): NotificationText | null {
-  const w = WATCHED[e.kind];
-  if (!w || e.status === 'cancelled') return null;
-  if (e.status === 'failed') return { title: `${w.what} failed`, body: e.error?.message ?? 'See the app for details.', page: w.page };
-  return { title: `${w.what} finished`, body: w.doneBody, page: w.page };
-}
 
 /** Progress of the watched jobs as one number for the icon: mean fraction in [0, 1], or -1 for none. */
 export function overallProgress(active: Map<string, number>): number {
@@ -57,7 +33,7 @@ export class Attention {
   ) {}
 
   onJobEvent(e: JobEvent): void {
-    if (!WATCHED[e.payload.kind]) return;
+    if (!isWatchedJob(e.payload.kind)) return;
     if (e.name === 'job.progress') {
       const { done, total } = e.payload;
       this.active.set(e.payload.jobId, total > 0 ? Math.min(1, Math.max(0, done / total)) : 0);

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attention, notificationFor, overallProgress, type JobEvent } from '../../../src-main/electron/attention.ts';
+import { Attention, overallProgress, type JobEvent } from '../../../src-main/electron/attention.ts';
+import { notificationFor } from '../../../src-main/ipc/job-notices.ts';
 import type { AttentionWindowLike, DesktopLike } from '../../../src-main/electron/electron-like.ts';
 import type { JobKind } from '../../../src-main/ipc/contract.ts';
 
