@@ -9,25 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperDims } from '../whisper/config.ts';
 import type { LinearHook } from '../whisper/layers.ts';
 
-export interface LoraConfig {
-  rank: number;
-  alpha: number;
-  dropout: number;
-  /** Module-name suffixes, PEFT style: a module matches when its name ends with "." + entry. */
-  targetModules: string[];
-  /** Which stack(s) to adapt. PEFT itself matches everywhere; we narrow by prefix. */
-  stacks: ('encoder' | 'decoder')[];
-  useRslora: boolean;
-}
-
-export const DEFAULT_LORA: LoraConfig = {
-  rank: 8,
-  alpha: 16,
-  dropout: 0.05,
-  targetModules: ['q_proj', 'v_proj'],
-  stacks: ['decoder'],
-  useRslora: false,
-};
+// The config and its defaults live in config.ts (tf-free); re-exported for the adapter's users.
+import { DEFAULT_LORA, type LoraConfig } from './config.ts';
+export { DEFAULT_LORA, type LoraConfig };
 
 export interface LoraPair {
   /** [r, in] */

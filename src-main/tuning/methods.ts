@@ -5,22 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperModel } from '../whisper/model.ts';
-import { DEFAULT_LORA, LoraAdapter, type LoraConfig } from './lora.ts';
-
-export type Method = 'lora' | 'freeze' | 'layernorm' | 'bias' | 'full';
-export const METHODS: readonly Method[] = ['lora', 'freeze', 'layernorm', 'bias', 'full'];
-
-export interface MethodConfig {
-  method: Method;
-  lora: LoraConfig;
-  /** For "freeze": how many leading encoder layers stay frozen; "all" freezes the whole encoder. */
-  freezeEncoderLayers: number | 'all';
-}
-
-/** The seeds' defaults: LoRA 1e-3 (PEFT recipe), full / freeze 1e-5 (HF blog), norms and biases between. */
-export const DEFAULT_LR: Record<Method, number> = { lora: 1e-3, freeze: 1e-5, layernorm: 1e-4, bias: 1e-4, full: 1e-5 };
-
-export const DEFAULT_METHOD: MethodConfig = { method: 'lora', lora: DEFAULT_LORA, freezeEncoderLayers: 'all' };
+import { LoraAdapter } from './lora.ts';
+// The methods, their config and defaults live in config.ts (tf-free); re-exported here.
+import { DEFAULT_LR, DEFAULT_METHOD, METHODS, type Method, type MethodConfig } from './config.ts';
+export { DEFAULT_LR, DEFAULT_METHOD, METHODS, type Method, type MethodConfig };
 
 /** The encoder's fixed sinusoids never train (requires_grad=False upstream). */
 const NEVER = new Set(['model.encoder.embed_positions.weight']);

@@ -4,6 +4,7 @@
  * moments must be saved and restored exactly for crash-resume.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_WEIGHT_DECAY } from './config.ts';
 
 export interface AdamWConfig {
   beta1: number;
@@ -12,7 +13,7 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
-export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: DEFAULT_WEIGHT_DECAY };
 
 export class AdamW {
   step = 0;

@@ -7,9 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainableSet } from './methods.ts';
-
-export type Regularizer = 'distill' | 'l2sp' | 'ewc' | 'none';
-export const REGULARIZERS: readonly Regularizer[] = ['distill', 'l2sp', 'ewc', 'none'];
+import { REGULARIZERS, type Regularizer } from './config.ts';
+export { REGULARIZERS, type Regularizer };
 
 /** Σ‖Δ‖² over the run's effective weight changes. */
 export function l2sp(set: TrainableSet): tf.Scalar {

@@ -10,13 +10,12 @@ import { join, resolve } from 'node:path';
 import { currentBackend } from '../compute/backend.ts';
 import { loadWhisper } from '../whisper/load.ts';
 import { readTrainingSet, type Clip } from './dataset.ts';
-import { DEFAULT_AUGMENT, type AugmentConfig } from './augment.ts';
 import { seedOf } from '../util/random.ts';
 import { FeatureCache } from './features.ts';
 import { collate, distillKl, makeExample, maskedCrossEntropy } from './loss.ts';
-import { DEFAULT_METHOD, DEFAULT_LR, TrainableSet, type MethodConfig } from './methods.ts';
+import { TrainableSet } from './methods.ts';
 import { AdamW, DEFAULT_ADAMW } from './optimizer.ts';
-import { estimateFisher, ewcPenalty, l2sp, type Regularizer } from './regularizers.ts';
+import { estimateFisher, ewcPenalty, l2sp } from './regularizers.ts';
 import { getLr } from './schedule.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState, type EvalPoint } from './run-state.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -25,59 +24,9 @@ import { decodedForm } from '../whisper/probe.ts';
 import { exportRunArtifacts, reportFor } from './artifacts.ts';
 import { UserError } from '../util/errors.ts';
 
-export interface TuneConfig {
-  method: MethodConfig;
-  lr: number;
-  schedule: 'linear' | 'cosine' | 'constant';
-  warmupSteps: number;
-  /** Optimizer steps; derived from `epochs` when absent. */
-  steps?: number;
-  epochs: number;
-  batchSize: number;
-  gradAccum: number;
-  maxGradNorm: number;
-  weightDecay: number;
-  regularizer: Regularizer;
-  regWeight: number;
-  seed: number;
-  augment: AugmentConfig;
-  evalEvery: number;
-  checkpointEvery: number;
-  /** Evaluations without a better score before stopping (0 = never stop early). */
-  patience: number;
-  /** Greedy-decode validation clips for term recall (slower, the honest metric). */
-  evalDecode: boolean;
-  /** General-set loss may rise at most this much (nats/token) for a checkpoint to be "best". */
-  guardMaxLossDrift: number;
-  terms: string[];
-  language?: string;
-  /** Cap on examples per forward/backward pass (memory); default from microBatchLimit(). */
-  maxMicroBatch?: number;
-}
-
-export function defaultConfig(method: MethodConfig = DEFAULT_METHOD): TuneConfig {
-  return {
-    method,
-    lr: DEFAULT_LR[method.method],
-    schedule: 'linear',
-    warmupSteps: 10,
-    epochs: 5,
-    batchSize: 8,
-    gradAccum: 1,
-    maxGradNorm: 1,
-    weightDecay: DEFAULT_ADAMW.weightDecay,
-    regularizer: method.method === 'lora' ? 'distill' : 'l2sp',
-    regWeight: method.method === 'lora' ? 0.5 : 0.01,
-    seed: 0,
-    augment: DEFAULT_AUGMENT,
-    evalEvery: 25,
-    checkpointEvery: 25,
-    patience: 0,
-    evalDecode: true,
-    guardMaxLossDrift: 0.1,
-    terms: [],
-  };
-}
+// The config type, its defaults and the preset live in config.ts (tf-free); re-exported here.
+export { defaultConfig, type TuneConfig } from './config.ts';
+import type { TuneConfig } from './config.ts';
 
 /**
  * The largest micro-batch one forward/backward pass may take. The wasm backend's heap is capped at
