@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend, probeBackends, switchBackend, type BackendName, type BackendProbe } from '../src-main/compute/backend.ts';
+import { requestedThreads } from '../src-main/compute/wasm-threads.ts';
 import { writeRandomCheckpoint, type WhisperPreset } from '../src-main/whisper/random-checkpoint.ts';
 import { loadWhisper } from '../src-main/whisper/load.ts';
 import { WhisperTokenizer } from '../src-main/whisper/tokenizer.ts';
@@ -50,11 +51,8 @@ const budget = quick ? 5 : 30; // seconds of repeats per measurement after the w
 const memorySteps = Number(args['memory-steps'] ?? (quick ? 20 : 200));
 const sizes = args.sizes.split(',').map((s) => s.trim()) as WhisperPreset[];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-/**
- * The thread count the wasm backend uses (src-main/compute/wasm-threads.ts requestedThreads:
- * VOCAB_TUNER_THREADS, else the available parallelism); PyTorch gets the same.
- */
-const threads = Number(process.env.VOCAB_TUNER_THREADS) || os.availableParallelism();
+/** The thread count the wasm backend uses (VOCAB_TUNER_THREADS, else all cores); PyTorch gets the same. */
+const threads = requestedThreads();
 
 function machine(probes: BackendProbe[]) {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
