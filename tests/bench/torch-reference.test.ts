@@ -17,7 +17,7 @@ import { loadWhisper } from '../../src-main/whisper/load.ts';
 import { writeRandomCheckpoint, type RandomCheckpointOptions } from '../../src-main/whisper/random-checkpoint.ts';
 import { KVCache } from '../../src-main/whisper/model.ts';
 import { fakeMel } from '../../bench/whisper.ts';
-import { probeTorch } from '../../bench/torch.ts';
+import { describeBlas, probeTorch, type TorchBlas } from '../../bench/torch.ts';
 import { REFERENCE, REPO_ROOT, maxDiff } from '../helpers/reference.ts';
 
 const tokenizerDir = path.join(REFERENCE, 'tokenizer');
@@ -76,4 +76,20 @@ test('PyTorch reference = tfjs model on the tiny random checkpoint (encoder, log
 
 test('PyTorch reference reads BF16 shards (its own safetensors parser) like checkpoint.ts', { skip, timeout: 120_000 }, async () => {
   await compare({ preset: 'micro', seed: 6, dtype: 'BF16', shards: 2 });
+});
+
+test('the BLAS check names OpenBLAS here and shouts about the reference BLAS', { skip: torch.available ? false : `PyTorch reference not checked: ${torch.detail}` }, () => {
+  // _classify on library lists as /proc/self/maps shows them on Debian, with and without OpenBLAS.
+  const code = `import json, sys; sys.path.insert(0, sys.argv[1]); from platform_info import _classify, blas_info
+print(json.dumps({'ref': _classify(['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', '/usr/lib/x86_64-linux-gnu/libgomp.so.1']),
+  'openblas': _classify(['/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3', '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so']),
+  'here': blas_info()}))`;
+  const r = spawnSync(torch.python, ['-c', code, path.join(REPO_ROOT, 'bench/torch')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { ref: [string, string | null]; openblas: [string, string | null]; here: TorchBlas };
+  assert.deepEqual(out.ref, ['reference', null]);
+  assert.deepEqual(out.openblas, ['openblas', 'pthread']);
+  console.log(`BLAS here: ${describeBlas(out.here)}`);
+  assert.ok(out.here.libraries && out.here.libraries.length > 0, 'no BLAS library found mapped into the torch process');
+  assert.match(describeBlas({ ...out.here, kind: 'reference', variant: null }), /REFERENCE BLAS.*MEANINGLESS/);
 });
