@@ -36,6 +36,7 @@ p.add_argument('--eot', type=int, default=None)
 p.add_argument('--tokens', type=int, default=32, help='greedy tokens')
 p.add_argument('--decoder-batches', default='8', help='comma-separated batches of the decoder-LoRA step')
 p.add_argument('--only', default='encoder,greedy,decoderLora,encDecLora')
+p.add_argument('--tf32', action='store_true', help='allow TF32 on CUDA (off by default: WebGPU computes in float32)')
 args = p.parse_args()
 if args.quick:
     args.reps, args.budget = 1, 5
@@ -61,6 +62,10 @@ def log(msg):
 device = torch.device('cuda' if args.device == 'cuda' or (args.device == 'auto' and torch.cuda.is_available()) else 'cpu')
 if device.type == 'cuda' and not torch.cuda.is_available():
     sys.exit('torch.cuda is not available (a CPU-only torch build, or no NVIDIA driver)')
+# The same float32 arithmetic as the WebGPU side: cuDNN convolutions default to TF32 on Ampere and
+# later, which would time a cheaper computation.
+torch.backends.cuda.matmul.allow_tf32 = args.tf32
+torch.backends.cudnn.allow_tf32 = args.tf32
 
 
 def sync():
@@ -146,7 +151,7 @@ def main():
     out = {
         'torch': torch.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(),
         'interopThreads': torch.get_num_interop_threads(), 'device': device_info(device),
-        'blas': blas_info(), 'env': environment(), 'results': {}, 'errors': {}, 'reps': args.reps, 'budget': args.budget,
+        'blas': blas_info(), 'env': environment(), 'tf32': args.tf32, 'results': {}, 'errors': {}, 'reps': args.reps, 'budget': args.budget,
     }
     for w in out['blas']['warnings']:
         log(f'WARNING: {w}')
