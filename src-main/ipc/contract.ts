@@ -11,6 +11,7 @@
 import type { CompareReport } from '../eval/types.ts';
 
 export type { CompareReport };
+import type { TuneSettings } from '../tuning/config.ts';
 
 // ---- plain data --------------------------------------------------------------------------------
 
@@ -96,29 +97,18 @@ export interface AppInfo {
 }
 
 /**
- * The Advanced panel: what the default preset chooses for the user. Same vocabulary as the
- * trainer (`src-main/tuning/trainer.ts` TuneConfig / methods.ts / regularizers.ts); `null` in
- * `tune.start` means the trainer's own default preset.
+ * The Advanced panel's settings, spelled as the trainer spells them (`tuning/config.ts`, where the
+ * one preset and the panel → trainer mapping live); `null` in `tune.start` means the preset, which
+ * `tune.preset` returns for the panel to show.
  */
-export interface TuneConfig {
-  method: 'lora' | 'freeze' | 'layernorm' | 'bias' | 'full';
-  learningRate: number;
-  epochs: number;
-  /** LoRA rank (ignored by the other methods). */
-  rank: number;
-  /** 'distill': keep the base model's outputs on general speech; 'l2sp': stay near base weights. */
-  regulariser: 'distill' | 'l2sp' | 'ewc' | 'none';
-  regulariserWeight: number;
-  /** Optimizer steps instead of whole epochs (a quick trial run); absent: from `epochs`. */
-  steps?: number;
-}
+export type { TuneSettings };
 
 export interface RunSummary {
   id: number;
   status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt: string | null;
-  config: TuneConfig;
+  config: TuneSettings;
   /** The base model the run tuned (a Hub id, `local/<name>` or a folder). */
   baseModel: string | null;
   /** Vocabulary the run was tuned for (the comparison scores these). */
@@ -150,7 +140,8 @@ export interface ModuleChange {
 /** A run with its curves and its change report, for the charts after a run. */
 export interface RunDetail extends RunSummary {
   history: { step: number; loss: number; lr: number }[];
-  evals: { step: number; valLoss: number; termProb: number | null; termRecall: number | null; generalLossDrift: number | null; guardOk: boolean }[];
+  /** termLogprob: summed log-probability of the terms' tokens on validation clips (higher is better). */
+  evals: { step: number; valLoss: number; termLogprob: number | null; termRecall: number | null; generalLossDrift: number | null; guardOk: boolean }[];
   changeReport: ModuleChange[] | null;
   /** Where the run's files are (on the machine that trains). */
   runDir: string;
@@ -261,7 +252,9 @@ export interface Api {
   'runs.get': (id: number) => RunDetail;
   /** Continue a failed, cancelled or interrupted run from its last checkpoint. */
   'runs.resume': (id: number) => { runId: number; jobId: string };
-  'tune.start': (config: TuneConfig | null) => { runId: number; jobId: string };
+  /** The preset as panel settings (what `tune.start(null)` trains with). */
+  'tune.preset': () => TuneSettings;
+  'tune.start': (settings: TuneSettings | null) => { runId: number; jobId: string };
   /** Writes a run's cluster recipe (transformers + PEFT + accelerate) into `outDir` (on the machine that trains). */
   'runs.exportRecipe': (input: { runId: number; outDir: string }) => { jobId: string };
   /** Try it: transcribes one utterance with the base and a run's tuned model side by side (a job). */
@@ -310,6 +303,7 @@ export const API_CHANNELS = [
   'runs.list',
   'runs.get',
   'runs.resume',
+  'tune.preset',
   'tune.start',
   'runs.exportRecipe',
   'try.run',

@@ -18,7 +18,7 @@ import { resolveModelDir } from '../models/model-ref.ts';
 import type { JobHost } from '../jobs/host.ts';
 import { baseModelRef, requireBaseModel } from './base-model.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
-import { runPaths } from './handlers-tuning.ts';
+import { runPaths } from '../tuning/run.ts';
 import type { Events, Handlers, ModelInfo, ModelRemoval } from './contract.ts';
 
 const MODELS_JOB = fileURLToPath(new URL('../jobs/models-job.ts', import.meta.url));

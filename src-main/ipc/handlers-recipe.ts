@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import { listRuns } from '../store/runs.ts';
 import type { JobHost } from '../jobs/host.ts';
 import type { RecipeJobParams } from '../jobs/recipe-job.ts';
-import { runPaths } from './handlers-tuning.ts';
+import { runPaths } from '../tuning/run.ts';
 import type { Handlers } from './contract.ts';
 
 const RECIPE_JOB = fileURLToPath(new URL('../jobs/recipe-job.ts', import.meta.url));

@@ -13,7 +13,7 @@ import type { TryJobParams } from '../jobs/try-job.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
 import { requireBaseModel } from './base-model.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
-import { runPaths } from './handlers-tuning.ts';
+import { runPaths } from '../tuning/run.ts';
 import type { Handlers, TryResult } from './contract.ts';
 
 const TRY_JOB = fileURLToPath(new URL('../jobs/try-job.ts', import.meta.url));

@@ -66,13 +66,13 @@ const termFields = (optionalText: boolean): Record<string, Check> => ({
   'soundsLike?': strList(50, 200),
   'wantedClips?': int(0, 1000),
 });
-const TUNE_CONFIG = obj({
+const TUNE_SETTINGS = obj({
   method: oneOf('lora', 'freeze', 'layernorm', 'bias', 'full'),
-  learningRate: num(1e-8, 1),
+  lr: num(1e-8, 1),
   epochs: int(1, 1000),
   rank: int(1, 1024),
-  regulariser: oneOf('distill', 'l2sp', 'ewc', 'none'),
-  regulariserWeight: num(0, 1e6),
+  regularizer: oneOf('distill', 'l2sp', 'ewc', 'none'),
+  regWeight: num(0, 1e6),
   'steps?': int(1, 1_000_000),
 });
 /** A folder on the back end's machine: absolute, no NUL (the handler checks it exists). */
@@ -108,7 +108,8 @@ const ARGS: { [K in Channel]: Check[] } = {
   'runs.list': [],
   'runs.get': [int(1)],
   'runs.resume': [int(1)],
-  'tune.start': [nullable(TUNE_CONFIG)],
+  'tune.preset': [],
+  'tune.start': [nullable(TUNE_SETTINGS)],
   'runs.exportRecipe': [obj({ runId: int(1), outDir: folder })],
   'try.run': [obj({ pcm: f32(MAX_SAMPLES), sampleRate: int(8000, 192000), runId: nullable(int(1)), scale: num(0, 2), 'expected?': str(2000), 'withPrompt?': (v, p) => (typeof v === 'boolean' ? null : `${p} must be true or false`) })],
   'try.result': [nonEmpty(100)],

@@ -5,7 +5,7 @@
  */
 import type { IpcError } from '../ipc/contract.ts';
 
-/** What a job reports while it runs. `metrics`: e.g. { loss, termProb } for the live charts. */
+/** What a job reports while it runs. `metrics`: e.g. { loss, termLogprob } for the live charts. */
 export interface JobProgress {
   done: number;
   total: number;

@@ -1,15 +1,16 @@
 /**
  * @file Job: one tuning run (the trainer on an exported dataset), in a job process so the window
  * and the server stay responsive. Trainer events become job progress: steps drive the bar, `loss`
- * and `termProb` (the mean probability of the vocabulary's tokens at each evaluation,
- * exp(term log-prob)) feed the live charts; the trainer's own ETA is used because it excludes
+ * and `termLogprob` (the summed log-probability of the vocabulary's tokens on validation clips
+ * at each evaluation) feed the live charts; the trainer's own ETA is used because it excludes
  * model and audio loading.
  *
  *   params: { modelDir, dataDir, outDir, config: trainer TuneConfig }
  *   result: { runDir, status: 'completed' | 'early-stopped' | 'cancelled' }
  */
 import { backendFromEnv, initBackend } from '../compute/backend.ts';
-import { tune, type TuneConfig, type TuneEvent } from '../tuning/trainer.ts';
+import { tune, type TuneEvent } from '../tuning/trainer.ts';
+import type { TuneConfig } from '../tuning/config.ts';
 import type { JobContext, JobProgress } from './protocol.ts';
 
 export interface TuneJobParams {
@@ -38,7 +39,7 @@ export function progressOf(e: TuneEvent): JobProgress | null {
       return { done: e.step, total: e.totalSteps, message: `step ${e.step}/${e.totalSteps} · loss ${e.loss.toFixed(3)}`, metrics: { loss: e.loss }, etaSec: e.etaSec };
     case 'eval': {
       const metrics: Record<string, number> = { valLoss: e.valLoss };
-      if (e.termLogprob !== null) metrics.termProb = Math.exp(e.termLogprob);
+      if (e.termLogprob !== null) metrics.termLogprob = e.termLogprob;
       if (e.termRecall !== null) metrics.termRecall = e.termRecall;
       return { done: e.step, total: Number.NaN, message: `evaluated at step ${e.step}${e.guardOk ? '' : ' (general speech drifted: not kept as best)'}`, metrics };
     }

@@ -29,13 +29,13 @@ test('validators accept good calls and name the first bad argument', () => {
   assert.match(validateCall('terms.remove', [0])!, /between 1 and/);
   assert.match(validateCall('clips.save', [{ promptId: null, transcript: 'hi', pcm: [0.1], sampleRate: 16000 }])!, /pcm must be a Float32Array/);
   assert.match(validateCall('clips.update', [3, { split: 'holdout' }])!, /split must be one of/);
-  assert.match(validateCall('tune.start', [{ method: 'lora', learningRate: NaN, epochs: 1, rank: 8, regulariser: 'none', regulariserWeight: 0 }])!, /learningRate must be a finite number/);
+  assert.match(validateCall('tune.start', [{ method: 'lora', lr: NaN, epochs: 1, rank: 8, regularizer: 'none', regWeight: 0 }])!, /lr must be a finite number/);
   assert.match(validateCall('models.download', [{ repo: '../../etc' }])!, /owner\/name/);
 });
 
 test('validators for tuning, comparison, models and settings channels', () => {
-  assert.equal(validateCall('tune.start', [{ method: 'lora', learningRate: 1e-3, epochs: 1, rank: 8, regulariser: 'distill', regulariserWeight: 0.5, steps: 3 }]), null);
-  assert.match(validateCall('tune.start', [{ method: 'lora', learningRate: 1e-3, epochs: 1, rank: 8, regulariser: 'distill', regulariserWeight: 0.5, steps: 0 }])!, /steps must be between 1/);
+  assert.equal(validateCall('tune.start', [{ method: 'lora', lr: 1e-3, epochs: 1, rank: 8, regularizer: 'distill', regWeight: 0.5, steps: 3 }]), null);
+  assert.match(validateCall('tune.start', [{ method: 'lora', lr: 1e-3, epochs: 1, rank: 8, regularizer: 'distill', regWeight: 0.5, steps: 0 }])!, /steps must be between 1/);
   assert.equal(validateCall('runs.get', [1]), null);
   assert.equal(validateCall('compare.get', [2]), null);
   assert.equal(validateCall('clips.prelabel', [{}]), null);

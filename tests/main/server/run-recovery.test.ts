@@ -37,7 +37,7 @@ test('cancel keeps the finished steps and Resume completes the run; a run cut of
       await c.ok('clips.import', { name: file, bytes: new Uint8Array(fs.readFileSync(path.join(ds, file))), transcript: text });
     }
     await c.ok('settings.set', { backend: 'wasm' });
-    const cfg = { method: 'lora', learningRate: 5e-3, epochs: 1, rank: 4, regulariser: 'none', regulariserWeight: 0, steps: 6 };
+    const cfg = { method: 'lora', lr: 5e-3, epochs: 1, rank: 4, regularizer: 'none', regWeight: 0, steps: 6 };
     const started = await c.ok('tune.start', cfg);
     // Cancel once two steps have run.
     while (!c.events.some((e) => e.event === 'job.progress' && e.payload.jobId === started.jobId && e.payload.done >= 2)) await new Promise((r) => setTimeout(r, 20));

@@ -72,7 +72,7 @@ test('tune from the app: import a model, import clips, tune (lag measured), reco
   const idleP99 = idle.percentile(99) / 1e6;
   // A real tuning job; the serving loop is measured from its first progress report to its end.
   const lag = monitorEventLoopDelay({ resolution: 10 });
-  const started = await c.ok('tune.start', { method: 'lora', learningRate: 5e-3, epochs: 1, rank: 4, regulariser: 'distill', regulariserWeight: 0.5, steps: 3 });
+  const started = await c.ok('tune.start', { method: 'lora', lr: 5e-3, epochs: 1, rank: 4, regularizer: 'distill', regWeight: 0.5, steps: 3 });
   assert.equal((await c.call('tune.start', null)).error.code, 'BUSY', 'one run at a time');
   const finished = () => c.events.find((e) => e.event === 'job.finished' && e.payload.jobId === started.jobId);
   while (!c.events.some((e) => e.event === 'job.progress' && e.payload.jobId === started.jobId) && !finished()) await new Promise((r) => setTimeout(r, 20));
