@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { bundleBenchmark } from './bundle.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -38,56 +38,15 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(path.join(OUT, 'bin'), { recursive: true });
 mkdirSync(path.join(OUT, 'app/node_modules/webgpu/dist/linux-x64'), { recursive: true });
 
-/**
- * backend.ts reaches @tensorflow/tfjs and webgpu through `createRequire(import.meta.url)`, which
- * esbuild cannot follow: in the bundle that would look for node_modules beside bench.mjs. Drop
- * that local `require` so esbuild sees the plain `require(...)` calls: @tensorflow/tfjs (the
- * gradients) is inlined, and externals (webgpu) go through the banner's `require`, which resolves
- * from app/ where the webgpu package is shipped. Fails loudly if backend.ts changes shape.
- */
-const unshadowRequire: esbuild.Plugin = {
-  name: 'unshadow-require',
-  setup(b) {
-    b.onLoad({ filter: /src-main[\\/]compute[\\/]backend\.ts$/ }, (args) => {
-      const src = readFileSync(args.path, 'utf8');
-      const line = 'const require = createRequire(import.meta.url);';
-      if (!src.includes(line)) throw new Error(`${args.path} no longer has "${line}": update bench/gpu/build.ts`);
-      return { contents: src.replace(line, ''), loader: 'ts' };
-    });
-  },
-};
-
-log('esbuild: bench/gpu/entry.ts → app/bench.mjs');
-const built = await esbuild.build({
-  entryPoints: [path.join(HERE, 'entry.ts')],
-  outfile: path.join(OUT, 'app/bench.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  // backend.ts's bare `import '@tensorflow/tfjs-backend-cpu'` is dropped (the package marks that
-  // file side-effect free), but @tensorflow/tfjs, inlined, registers the cpu backend anyway.
-  logOverride: { 'ignored-bare-import': 'silent' },
-  // Not in the bundle: webgpu is shipped as a package (its index.js finds dawn.node beside it);
-  // wasm and tfjs-node-gpu are not used on the GPU run (their probes report them unavailable).
-  external: ['webgpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node-gpu'],
-  banner: { js: "import { createRequire as __vtCreateRequire } from 'node:module'; const require = __vtCreateRequire(import.meta.url);" },
-  plugins: [unshadowRequire],
-  metafile: true,
-});
-const bundleBytes = statSync(path.join(OUT, 'app/bench.mjs')).size;
-log(`bench.mjs ${mb(bundleBytes)} (${Object.keys(built.metafile.inputs).length} inputs)`);
+log('esbuild: bench/gpu/entry.ts → app/bench.mjs (+ app/torch/*.py)');
+const bundled = await bundleBenchmark(path.join(OUT, 'app'));
+log(`bench.mjs ${mb(bundled.bytes)} (${bundled.inputs} inputs)`);
 
 for (const f of ['package.json', 'index.js', 'LICENSE.md']) copyFileSync(path.join(webgpuDir, f), path.join(OUT, 'app/node_modules/webgpu', f));
 cpSync(tokenizerDir, path.join(OUT, 'app/tokenizer'), { recursive: true });
 // shared/ is read-only; writable copies let the next build (and a non-root user) remove them.
 chmodSync(path.join(OUT, 'app/tokenizer'), 0o755);
 for (const f of readdirSync(path.join(OUT, 'app/tokenizer'))) chmodSync(path.join(OUT, 'app/tokenizer', f), 0o644);
-mkdirSync(path.join(OUT, 'app/torch'));
-for (const f of readdirSync(path.join(HERE, '../torch')).filter((n) => n.endsWith('.py'))) copyFileSync(path.join(HERE, '../torch', f), path.join(OUT, 'app/torch', f));
 copyFileSync(path.join(HERE, 'run.sh'), path.join(OUT, 'run.sh'));
 chmodSync(path.join(OUT, 'run.sh'), 0o755);
 
