@@ -131,7 +131,6 @@ function readStreamInfo(r: Bits): StreamInfo {
 }
 
 const BLOCK_SIZES = [0, 192, 576, 1152, 2304, 4608, -8, -16, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
-const RATES = [0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000];
 const SAMPLE_BITS = [0, 8, 12, -1, 16, 20, 24, 32];
 
 /** Decode residuals for `order` warm-up samples already in out[0..order) (written from there on). */

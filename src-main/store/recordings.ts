@@ -129,9 +129,18 @@ export function listRecordings(db: Db, projectId: number, f: RecordingFilter = {
   const where = ['r.project_id = ?'];
   const args: unknown[] = [projectId];
   if (f.split === 'unassigned') where.push('s.split IS NULL');
-  else if (f.split) (where.push('s.split = ?'), args.push(f.split));
-  if (f.promptId !== undefined) (where.push('r.prompt_id = ?'), args.push(f.promptId));
-  if (f.search) (where.push("instr(t.text, ?) > 0"), args.push(f.search));
+  else if (f.split) {
+    where.push('s.split = ?');
+    args.push(f.split);
+  }
+  if (f.promptId !== undefined) {
+    where.push('r.prompt_id = ?');
+    args.push(f.promptId);
+  }
+  if (f.search) {
+    where.push('instr(t.text, ?) > 0');
+    args.push(f.search);
+  }
   args.push(f.limit ?? -1, f.offset ?? 0);
   const rows = db
     .prepare(

@@ -3,7 +3,6 @@
  * unchanged); every other method writes a complete merged Hugging Face Whisper folder. Both forms
  * are accepted by `--adapter` (see apply-adapter.ts). Also the per-module change report.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperDims } from '../whisper/config.ts';
 import type { WhisperModel } from '../whisper/model.ts';
 import { changeReport, loraChangeReport, type ModuleChange } from './change-report.ts';

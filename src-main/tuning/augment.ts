@@ -5,7 +5,7 @@
  * Variant 0 is always the clean clip.
  */
 import { resample } from '../audio/resample.ts';
-import { rng, seedOf } from '../util/random.ts';
+import { rng } from '../util/random.ts';
 
 export interface AugmentConfig {
   /** Distinct versions of each clip (1 = no augmentation). With a frozen encoder each is encoded once. */

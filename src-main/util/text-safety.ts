@@ -12,7 +12,9 @@
  *   unsafeCharacter('PyTorch\u202Ehcrot')   // { char: 'U+202E', index: 7, what: 'a bidirectional override' }
  */
 
-// Without the u flag, so the surrogate classes see UTF-16 code units.
+// Without the u flag, so the surrogate classes see UTF-16 code units. Control characters are
+// exactly what this pattern is for, hence the lint exception.
+// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface UnsafeChar {

@@ -22,7 +22,10 @@ const hiss = (sec: number) => {
 const cat = (...xs: Float32Array[]) => {
   const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
   let at = 0;
-  for (const x of xs) (out.set(x, at), (at += x.length));
+  for (const x of xs) {
+    out.set(x, at);
+    at += x.length;
+  }
   return out;
 };
 /** Feeds `x` in 4096-sample blocks (a ScriptProcessor's size) and collects the events. */

@@ -2,7 +2,7 @@
 // opens it in headless Chromium: visible text, no network request at all, a screenshot for review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { forgettingGuard, scoreRun, tradeOffPoint, type RunSpec, type TranscribedClip } from '../../../src-main/eval/grid.ts';
 import { termScorecard } from '../../../src-main/eval/scorecard.ts';

@@ -3,7 +3,7 @@
 // "word" is shown cut, and in Chromium the page never gets wider than the window.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { scoreRun } from '../../../src-main/eval/grid.ts';
