@@ -30,4 +30,7 @@ async function start(module: string, params: unknown): Promise<void> {
   }
   await send(msg);
   process.disconnect();
+  // The host finishes a job when its process exits. Leave now rather than when the event loop
+  // drains: the wasm backend's threads and Dawn's WebGPU instance keep it alive after the job.
+  process.exit(0);
 }
