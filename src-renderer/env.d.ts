@@ -4,3 +4,9 @@ declare module '*.svelte' {
   const component: Component<Record<string, unknown>>;
   export default component;
 }
+
+// Vite's `?url` imports (the AudioWorklet module): the built file's URL.
+declare module '*?url' {
+  const url: string;
+  export default url;
+}
