@@ -54,9 +54,9 @@ export function isCompressedFormat(f: string): f is CompressedFormat {
 }
 
 /**
- * Plausibility of what a decoder reports, before anything is resampled: a rate or channel count
- * outside what any recorder writes means a damaged or hostile file, not audio to train on.
- * (Same bounds as the WAV/FLAC header checks: 8–384 kHz, at most 8 channels.)
+ * What a decoder returned must be audio: at least one non-empty channel, all of one length. The
+ * rate, channel count and duration limits are then checked like every format's (limits.ts, via
+ * load.ts) before anything is resampled.
  */
 function checkDecoded(d: AudioData, name: string, label: string): void {
   const fail = (what: string): never => {
@@ -65,8 +65,7 @@ function checkDecoded(d: AudioData, name: string, label: string): void {
   if (!d || !Array.isArray(d.channelData) || d.channelData.length === 0 || d.channelData[0].length === 0) {
     fail(`the ${label} file holds no audio (nothing decoded); the file may be damaged or empty. Re-export it, or record the clip again.`);
   }
-  if (!(d.sampleRate >= 8000 && d.sampleRate <= 384_000)) fail(`the ${label} stream says its sample rate is ${d.sampleRate} Hz; supported is 8–384 kHz. The file is damaged or unusual; convert it to WAV.`);
-  if (d.channelData.length > 8) fail(`the ${label} stream has ${d.channelData.length} channels; at most 8 are supported. Mix it down to mono or stereo first.`);
+  if (!(d.sampleRate > 0)) fail(`the ${label} decoder reported no sample rate; the file is damaged.`);
   const n = d.channelData[0].length;
   if (d.channelData.some((c) => c.length !== n)) fail(`the ${label} decoder returned channels of different lengths; the file is damaged.`);
 }
