@@ -7,7 +7,6 @@
  */
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { setBaseModel } from '../store/projects.ts';
@@ -21,7 +20,6 @@ import { jobEnv, readSettings } from './app-settings.ts';
 import { runPaths } from '../tuning/run.ts';
 import type { Events, Handlers, ModelInfo, ModelRemoval } from './contract.ts';
 
-const MODELS_JOB = fileURLToPath(new URL('../jobs/models-job.ts', import.meta.url));
 
 function folderBytes(dir: string): number {
   if (!existsSync(dir)) return 0;
@@ -87,7 +85,7 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
 
     'models.download': ({ repo }) => {
       const id = validateRepoId(resolveRepoId(repo));
-      const jobId = ctx.jobs.start('download', MODELS_JOB, { action: 'download', repo: id });
+      const jobId = ctx.jobs.start('model-download', { action: 'download', repo: id });
       void ctx.jobs.wait(jobId).then((o) => {
         if (o.status === 'done') adoptIfNone(id);
         changed();
@@ -100,9 +98,9 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
         throw new UserError('FOLDER_NOT_FOUND', `There is no folder at ${dir} on the machine running Vocab Tuner; give the folder that holds config.json and model.safetensors.`);
       }
       // Validating reads every tensor: a job, so the serving loop stays free; the call waits for it.
-      const o = await ctx.jobs.wait(ctx.jobs.start('import', MODELS_JOB, { action: 'import', dir }));
+      const o = await ctx.jobs.wait(ctx.jobs.start('model-import', { action: 'import', dir }));
       if (o.status !== 'done') throw new UserError(o.error?.code ?? 'CANCELLED', o.error?.message ?? 'The import was cancelled.');
-      const { repo } = o.result as { repo: string };
+      const { repo } = o.result;
       adoptIfNone(repo);
       changed();
       return list().find((m) => m.id === repo)!;
@@ -142,8 +140,8 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
       const r = runOf(runId);
       const baseRef = (r.config as { baseModel?: string }).baseModel;
       const modelDir = baseRef ? resolveModelDir(baseRef) : requireBaseModel(store.db, projectId).dir;
-      const params = { action: 'export', format, modelDir, adapterDir: runPaths(store.dataDir, runId).run, outDir, scale: scale ?? 1 };
-      return { jobId: ctx.jobs.start('export', MODELS_JOB, params, { env: jobEnv(readSettings(store.dataDir)) }) };
+      const params = { action: 'export' as const, format, modelDir, adapterDir: runPaths(store.dataDir, runId).run, outDir, scale: scale ?? 1 };
+      return { jobId: ctx.jobs.start('model-export', params, { env: jobEnv(readSettings(store.dataDir)) }) };
     },
   };
 }

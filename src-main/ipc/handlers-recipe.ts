@@ -3,7 +3,6 @@
  * (transformers + PEFT + accelerate, see src-main/recipe/) in a job process.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { listRuns } from '../store/runs.ts';
@@ -12,7 +11,6 @@ import type { RecipeJobParams } from '../jobs/recipe-job.ts';
 import { runPaths } from '../tuning/run.ts';
 import type { Handlers } from './contract.ts';
 
-const RECIPE_JOB = fileURLToPath(new URL('../jobs/recipe-job.ts', import.meta.url));
 
 export function recipeHandlers(ctx: { store: Store; jobs: JobHost; projectId: number }): Pick<Handlers, 'runs.exportRecipe'> {
   return {
@@ -22,7 +20,7 @@ export function recipeHandlers(ctx: { store: Store; jobs: JobHost; projectId: nu
       const p = runPaths(ctx.store.dataDir, runId);
       if (!existsSync(`${p.run}/run.json`)) throw new UserError('RUN_NOT_STARTED', `Run #${runId} has no run.json yet (it never started training), so there are no settings to export.`);
       const params: RecipeJobParams = { runDir: p.run, outDir };
-      return { jobId: ctx.jobs.start('export', RECIPE_JOB, params) };
+      return { jobId: ctx.jobs.start('recipe', params) };
     },
   };
 }

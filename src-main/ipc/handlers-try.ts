@@ -3,7 +3,6 @@
  * utterance) and `try.result` hands its result to the renderer once the job is done (job events
  * carry no results). Results are kept in memory for the last few tries only; audio is never kept.
  */
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { listRuns } from '../store/runs.ts';
@@ -16,7 +15,6 @@ import { jobEnv, readSettings } from './app-settings.ts';
 import { runPaths } from '../tuning/run.ts';
 import type { Handlers, TryResult } from './contract.ts';
 
-const TRY_JOB = fileURLToPath(new URL('../jobs/try-job.ts', import.meta.url));
 const KEEP = 8;
 
 export function tryHandlers(ctx: { store: Store; jobs: JobHost; projectId: number }): Pick<Handlers, 'try.run' | 'try.result'> {
@@ -36,9 +34,9 @@ export function tryHandlers(ctx: { store: Store; jobs: JobHost; projectId: numbe
       } else modelDir = requireBaseModel(store.db, projectId).dir;
       const terms = listTerms(store.db, projectId).map((t) => t.text);
       const params: TryJobParams = { modelDir, adapterDir, scale, pcm, sampleRate, terms, expected, withPrompt };
-      const jobId = ctx.jobs.start('transcribe', TRY_JOB, params, { env: jobEnv(readSettings(store.dataDir)) });
+      const jobId = ctx.jobs.start('try', params, { env: jobEnv(readSettings(store.dataDir)) });
       void ctx.jobs.wait(jobId).then((o) => {
-        if (o.status === 'done') results.set(jobId, o.result as TryResult);
+        if (o.status === 'done') results.set(jobId, o.result);
         else if (o.error) results.set(jobId, { error: o.error });
         while (results.size > KEEP) results.delete(results.keys().next().value!);
       });

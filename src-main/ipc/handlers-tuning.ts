@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { listTerms } from '../store/terms.ts';
@@ -27,8 +26,6 @@ import type { CompareReport, Events, Handlers } from './contract.ts';
  * model on a CPU backend can take tens of seconds, so it gets that long before it is killed.
  */
 const TUNE_CANCEL_GRACE_MS = 120_000;
-
-const job = (name: string) => fileURLToPath(new URL(`../jobs/${name}.ts`, import.meta.url));
 
 export interface TuningContext {
   store: Store;
@@ -55,7 +52,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
   /** Marks the run running, trains it in a job process, and records the outcome when the job ends. */
   function train({ run, baseModelId, params }: StartedRun): { runId: number; jobId: string } {
     setRunStatus(store.db, run.id, 'running');
-    const jobId = ctx.jobs.start('tune', job('tune-job'), params, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
+    const jobId = ctx.jobs.start('tune', params, { env: env(), cancelGraceMs: TUNE_CANCEL_GRACE_MS });
     tuning = jobId;
     ctx.emit('data.changed', { what: 'runs' });
     void ctx.jobs
@@ -97,7 +94,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       const base = s.baseModel ? resolveModelDir(s.baseModel) : requireBaseModel(store.db, projectId).dir;
       const p = runPaths(store.dataDir, runId);
       const scales = [...new Set([...DEFAULT_TRADE_OFF_SCALES, ...(scale === undefined ? [] : [scale])])].sort((a, b) => a - b);
-      const jobId = ctx.jobs.start('compare', job('compare-job'), { modelDir: base, adapterDir: p.run, dataDir: p.dataset, terms: s.terms, scales, reportPath: p.compare }, { env: env() });
+      const jobId = ctx.jobs.start('compare', { modelDir: base, adapterDir: p.run, dataDir: p.dataset, terms: s.terms, scales, reportPath: p.compare }, { env: env() });
       comparing.add(runId);
       void ctx.jobs.wait(jobId).then(() => {
         comparing.delete(runId);
@@ -121,14 +118,14 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       if (want && targets.length !== want.size) throw new UserError('NOT_FOUND', 'Some of those clips no longer exist; reload the Dataset page.');
       if (targets.length === 0) throw new UserError('NOTHING_TO_LABEL', 'Every clip has a transcript already; select clips to transcribe them again.');
       const clips = targets.map((r) => ({ id: r.id, path: path.join(store.dataDir, r.file) }));
-      const jobId = ctx.jobs.start('transcribe', job('transcribe-job'), { modelDir: base.dir, clips }, { env: env() });
+      const jobId = ctx.jobs.start('prelabel', { modelDir: base.dir, clips }, { env: env() });
       labelling = jobId;
       void ctx.jobs.wait(jobId).then((o) => {
         labelling = null;
         if (o.status !== 'done') return;
         store.db.transaction(() => {
           const alive = new Set(listRecordings(store.db, projectId).map((r) => r.id));
-          for (const { id, text } of o.result as { id: number; text: string }[]) {
+          for (const { id, text } of o.result) {
             if (!alive.has(id)) continue; // deleted while the job ran
             // Never overwrite what a person typed while the job ran (unless they asked for these ids).
             const cur = getTranscript(store.db, id);

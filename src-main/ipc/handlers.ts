@@ -7,7 +7,6 @@
  * `handlers-models.ts`; both start jobs and record their outcomes here in the store.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { getOrCreateProject } from '../store/projects.ts';
@@ -38,7 +37,6 @@ export interface HandlerContext {
   pickFolder?(purpose: FolderPurpose): Promise<string | null>;
 }
 
-const BACKENDS_JOB = fileURLToPath(new URL('../jobs/backends-job.ts', import.meta.url));
 
 function toTerm(t: StoreTerm): Term {
   return { id: t.id, text: t.text, notes: t.notes, soundsLike: t.soundsLike, wantedClips: t.wantedClips, createdAt: t.createdAt };
@@ -93,13 +91,13 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     'backends.list': () => {
       // Probed once, in a job process: that is where tfjs runs, and probing loads Dawn.
       backends ??= (async () => {
-        const id = ctx.jobs.start('probe', BACKENDS_JOB, {}, { env: jobEnv(readSettings(store.dataDir)) });
+        const id = ctx.jobs.start('backends', {}, { env: jobEnv(readSettings(store.dataDir)) });
         const o = await ctx.jobs.wait(id);
         if (o.status !== 'done') {
           backends = null;
           throw new UserError(o.error?.code ?? 'INTERNAL', o.error?.message ?? 'Probing the compute backends did not finish.');
         }
-        return o.result as BackendInfo;
+        return o.result;
       })();
       return backends;
     },

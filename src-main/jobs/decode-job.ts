@@ -8,7 +8,6 @@
  *
  *   params: { bytes, name } | { pcm, sampleRate, name }    result: Float32Array (16 kHz mono, ≤ 30 s)
  */
-import { fileURLToPath } from 'node:url';
 import { decodeAudioBytes } from '../audio/load.ts';
 import { AUDIO_LIMITS } from '../audio/limits.ts';
 import { SAMPLE_RATE } from '../audio/constants.ts';
@@ -27,12 +26,9 @@ export async function run(p: DecodeJobParams, _ctx: JobContext): Promise<Float32
   return decodeAudioBytes(p.bytes, p.name, { maxSeconds: AUDIO_LIMITS.clipSeconds });
 }
 
-// Named from the jobs folder, not as import.meta.url: compiled, this code may sit in a shared chunk.
-const SELF = fileURLToPath(new URL('../jobs/decode-job.ts', import.meta.url));
-
 /** Runs the decode job (quiet: no events for the renderer) and returns its samples or throws its error. */
 export async function decodeClientAudio(jobs: JobHost, params: DecodeJobParams): Promise<Float32Array> {
-  const o = await jobs.wait(jobs.start('decode', SELF, params, { quiet: true, memoryMb: DECODE_MEMORY_MB }));
-  if (o.status === 'done') return o.result as Float32Array;
+  const o = await jobs.wait(jobs.start('decode', params, { quiet: true, memoryMb: DECODE_MEMORY_MB }));
+  if (o.status === 'done') return o.result;
   throw new UserError(o.error?.code ?? 'CANCELLED', o.error?.message ?? `Decoding ${params.name} was cancelled.`);
 }

@@ -28,6 +28,7 @@ import type { Events, IpcError, JobKind } from '../ipc/contract.ts';
 import { etaOrNull } from '../util/time.ts';
 import { needsTsx, runnableModule } from '../util/module-path.ts';
 import type { FromJob, ToJob } from './protocol.ts';
+import { JOBS, type JobId, type JobName, type JobParams, type JobResult } from './contract.ts';
 
 // '../jobs/' rather than './': the same folder from the sources, and from the compiled tree's
 // shared chunks (dist-main/chunks/), where this code may land (see scripts/build-main.mjs).
@@ -35,11 +36,11 @@ const WORKER = runnableModule(fileURLToPath(new URL('../jobs/worker.ts', import.
 
 export type JobEvent = { name: 'job.progress'; payload: Events['job.progress'] } | { name: 'job.finished'; payload: Events['job.finished'] };
 
-export interface JobOutcome {
-  status: 'done' | 'failed' | 'cancelled';
-  result: unknown;
-  error: IpcError | null;
-}
+/** How a job ended; `result` is what its `run` returned (typed by the job's id, see contract.ts). */
+export type JobOutcome<R = unknown> =
+  | { status: 'done'; result: R; error: null }
+  | { status: 'failed'; result: null; error: IpcError }
+  | { status: 'cancelled'; result: null; error: null };
 
 /** Kinds that load a model or a dataset: one at a time unless configured otherwise. */
 const HEAVY: ReadonlySet<JobKind> = new Set<JobKind>(['tune', 'compare', 'transcribe', 'import', 'export']);
@@ -100,7 +101,12 @@ export class JobHost {
    * taken. Returns the job id at once; throws BUSY when the queue is full. `env` adds to (or, with
    * `undefined` values, removes from) the child's environment, e.g. the chosen backend.
    */
-  start(kind: JobKind, module: string, params: unknown, opts: StartOptions = {}): string {
+  start<N extends JobName>(name: N, params: JobParams<N>, opts: StartOptions = {}): JobId<JobResult<N>> {
+    return this.startModule(JOBS[name].kind, JOBS[name].module, params, opts);
+  }
+
+  /** `start` for a module outside the job table (the host's own tests run fixture jobs this way). */
+  startModule(kind: JobKind, module: string, params: unknown, opts: StartOptions = {}): string {
     const cls = classOf(kind);
     const mustWait = this.runningIn(cls) >= this.limits[cls] || this.queue.some((id) => classOf(this.jobs.get(id)!.kind) === cls);
     if (mustWait && this.queue.length >= this.limits.queued) {
@@ -200,10 +206,10 @@ export class JobHost {
   }
 
   /** Resolves when the job has finished (its process exited, or it was cancelled while queued). */
-  wait(jobId: string): Promise<JobOutcome> {
+  wait<R>(jobId: JobId<R>): Promise<JobOutcome<R>> {
     const j = this.jobs.get(jobId);
     if (!j) return Promise.reject(Object.assign(new Error(`No running job ${jobId}.`), { code: 'NOT_FOUND' }));
-    return j.finished;
+    return j.finished as Promise<JobOutcome<R>>;
   }
 
   /** Asks the job to stop (a queued one is dropped at once); kills its process if it has not exited after the grace period. */

@@ -17,7 +17,14 @@ export type ModelsJobParams =
   | { action: 'import'; dir: string }
   | { action: 'export'; format: 'hf' | 'peft' | 'ggml'; modelDir: string; adapterDir: string; outDir: string; scale: number };
 
-export async function run(p: ModelsJobParams, ctx: JobContext): Promise<unknown> {
+/** What each action returns (jobs/contract.ts gives each action its own entry). */
+export interface ModelsJobResults {
+  download: { repo: string; snapshotDir: string; fromCache: boolean; offline: boolean };
+  import: { repo: string; snapshotDir: string; alreadyImported: boolean };
+  export: Record<string, unknown>;
+}
+
+export async function run(p: ModelsJobParams, ctx: JobContext): Promise<ModelsJobResults[ModelsJobParams['action']]> {
   if (p.action === 'download') {
     const r = await downloadModel(p.repo, {
       signal: ctx.signal,

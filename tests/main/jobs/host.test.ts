@@ -26,7 +26,7 @@ test('a CPU-heavy tfjs job runs in its own process: progress streams and the eve
     if (events.length === 0) lag.enable();
     events.push(e);
   });
-  const id = host.start('selftest', JOB, { seconds: 3 });
+  const id = host.startModule('selftest', JOB, { seconds: 3 });
   const outcome = await host.wait(id);
   lag.disable();
   // Idle again: other test files (Chromium, other engineers' jobs) load the machine too, so take
@@ -58,7 +58,7 @@ test('a CPU-heavy tfjs job runs in its own process: progress streams and the eve
 test('cancel stops a cooperative job at its next step', async () => {
   const events: JobEvent[] = [];
   const host = new JobHost((e) => events.push(e));
-  const id = host.start('selftest', JOB, { seconds: 30 });
+  const id = host.startModule('selftest', JOB, { seconds: 30 });
   await new Promise<void>((r) => { const t = setInterval(() => { if (events.some((e) => e.name === 'job.progress')) { clearInterval(t); r(); } }, 20); });
   const t0 = Date.now();
   host.cancel(id);
@@ -76,7 +76,7 @@ test('cancel stops a cooperative job at its next step', async () => {
 test('cancel kills a job that never yields, after the grace period', { timeout: 60_000 }, async (t) => {
   const host = new JobHost(() => {}, { cancelGraceMs: 300 });
   t.after(() => host.close()); // on failure, do not leave the spinning process behind
-  const id = host.start('selftest', JOB, { seconds: 30, ignoreCancel: true });
+  const id = host.startModule('selftest', JOB, { seconds: 30, ignoreCancel: true });
   await new Promise((r) => setTimeout(r, 1500)); // let it load tfjs and start spinning
   const cancelledAt = performance.now();
   host.cancel(id);
@@ -89,7 +89,7 @@ test('cancel kills a job that never yields, after the grace period', { timeout: 
 
 test('a job that throws reports its code and message', async () => {
   const host = new JobHost(() => {});
-  const o = await host.wait(host.start('selftest', JOB, { seconds: 1, failWith: 'the fixture model is missing' }));
+  const o = await host.wait(host.startModule('selftest', JOB, { seconds: 1, failWith: 'the fixture model is missing' }));
   assert.equal(o.status, 'failed');
   assert.deepEqual(o.error, { code: 'TEST_FAILURE', message: 'the fixture model is missing' });
   assert.throws(() => host.cancel('nope'), /No running job/);

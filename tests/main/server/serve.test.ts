@@ -115,7 +115,7 @@ test('while a CPU-heavy job runs, the server keeps answering and streams its pro
   const c = client(ws);
   const job = fileURLToPath(new URL('../../helpers/matmul-job.ts', import.meta.url));
   const lag = monitorEventLoopDelay({ resolution: 10 });
-  const id = server.jobs.start('selftest', job, { seconds: 3 });
+  const id = server.jobs.startModule('selftest', job, { seconds: 3 });
   let finished = false;
   const done = server.jobs.wait(id).then((o) => ((finished = true), o));
   while (!c.events.some((e) => e.event === 'job.progress') && !finished) await new Promise((r) => setTimeout(r, 20));
