@@ -22,7 +22,7 @@ const UPPER = ['cli', 'server', 'electron', 'ipc'];
 const upward = (depth) => UPPER.map((d) => `${'../'.repeat(depth)}${d}/**`);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist-renderer/**', 'dist-main/**', 'dist-electron/**', 'dist/**', '.tmp/**', 'bench/torch/**', 'tests/**/stand-in/**'] },
+  { ignores: ['node_modules/**', 'dist-renderer/**', 'dist-main/**', 'dist-main.*/**', 'dist-electron/**', 'dist/**', '.tmp/**', 'bench/torch/**', 'tests/**/stand-in/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],

@@ -12,12 +12,16 @@
 // Packages stay external (resolved from node_modules at run time): native addons (better-sqlite3,
 // webgpu, tfjs-node-gpu) and the wasm backends' .wasm files must load from their own folders.
 import { build } from 'esbuild';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'dist-main');
+const final = join(root, 'dist-main');
+// Built beside it, then swapped in: a process running from dist-main/ (the app, or a test running
+// the compiled main while another test rebuilds it) never sees a half-written tree. Same depth
+// below the root, so the relative paths above hold in the partial tree too.
+const out = join(root, `dist-main.partial-${process.pid}`);
 const jobs = readdirSync(join(root, 'src-main/jobs')).filter((f) => f.endsWith('-job.ts')).map((f) => `src-main/jobs/${f}`);
 
 rmSync(out, { recursive: true, force: true });
@@ -45,6 +49,10 @@ for (const dir of ['recipe/templates']) {
   const src = join(root, 'src-main', dir);
   if (existsSync(src)) cpSync(src, join(out, dir), { recursive: true });
 }
+const old = join(root, `dist-main.old-${process.pid}`);
+if (existsSync(final)) renameSync(final, old);
+renameSync(out, final);
+rmSync(old, { recursive: true, force: true });
 const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
 const bytes = files.reduce((s, f) => s + result.metafile.outputs[f].bytes, 0);
 console.error(`built dist-main/ (${files.length} files, ${(bytes / 1024).toFixed(0)} kB) in ${Date.now() - t0} ms`);
