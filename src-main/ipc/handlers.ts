@@ -18,7 +18,7 @@ import { setTranscript } from '../store/transcripts.ts';
 import { setSplit } from '../store/splits.ts';
 import { checkClipHeader } from '../audio/clip-header.ts';
 import { AUDIO_LIMITS, tooLong } from '../audio/limits.ts';
-import { decodeClientAudio } from '../jobs/decode-job.ts';
+import { decodeClientAudio } from '../jobs/decode-client.ts';
 import type { JobHost } from '../jobs/host.ts';
 import { readSettings, writeSettings, jobEnv } from './app-settings.ts';
 import { tuningHandlers } from './handlers-tuning.ts';
