@@ -3,7 +3,7 @@
  * it: built for real, then started under plain Node with the Electron stand-in answering
  * `import 'electron'` (stand-in/; the Electron binary cannot be downloaded here). It must reach
  * "store open, IPC registered, window created", answer IPC from its window, and run a job through
- * the compiled worker — without tsx or a single TypeScript file.
+ * the compiled worker (a decode and the tfjs backend probe) — without tsx or a single TypeScript file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +57,7 @@ test('the compiled main process starts under Node with the Electron stand-in: st
     const tone = new Float32Array(22050).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 22050));
     writeFileSync(wav, encodeWavPcm16(tone, 22050));
     const userData = path.join(dir, 'user-data');
-    const script = [{ call: 'app.info' }, { call: 'clips.import', args: [{ name: 'tone.wav', bytes: { $file: wav }, transcript: 'a tone' }] }, { call: 'clips.list', args: [{}] }];
+    const script = [{ call: 'app.info' }, { call: 'clips.import', args: [{ name: 'tone.wav', bytes: { $file: wav }, transcript: 'a tone' }] }, { call: 'clips.list', args: [{}] }, { call: 'backends.list' }];
     const { records, stderr, code } = await runCompiledMain({ STAND_IN_USER_DATA: userData, STAND_IN_SCRIPT: JSON.stringify(script) });
     assert.equal(code, 0, stderr);
     assert.equal(records.find((r) => r.event === 'stand-in.error'), undefined, JSON.stringify(records.find((r) => r.event === 'stand-in.error')));
@@ -73,11 +73,13 @@ test('the compiled main process starts under Node with the Electron stand-in: st
     assert.ok(records.some((r) => r.event === 'BrowserWindow.loadFile' && String(r.file).endsWith(path.join('dist-renderer', 'index.html'))));
     // IPC answered from the window's page, by the real store; the import ran in a compiled job.
     const results = records.filter((r) => r.event === 'ipc.result') as unknown as { channel: string; result: { ok: boolean; value: any } }[];
-    assert.deepEqual(results.map((r) => [r.channel, r.result.ok]), [['app.info', true], ['clips.import', true], ['clips.list', true]], JSON.stringify(results));
+    assert.deepEqual(results.map((r) => [r.channel, r.result.ok]), [['app.info', true], ['clips.import', true], ['clips.list', true], ['backends.list', true]], JSON.stringify(results));
     assert.equal(results[0].result.value.mode, 'electron');
     assert.equal(results[0].result.value.dataDir, userData);
     assert.equal(results[1].result.value.durationSec, 1);
     assert.equal(results[2].result.value.length, 1);
+    // tfjs in a compiled job: the backend probe loads tfjs-core and every backend package.
+    assert.ok(['tensorflow', 'webgpu', 'wasm', 'cpu'].includes(results[3].result.value.chosen), JSON.stringify(results[3].result.value));
     assert.ok(records.some((r) => r.event === 'quit'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
