@@ -102,7 +102,7 @@ export async function runComparison(o: CompareOptions): Promise<CompareReport> {
   const decode = async (spec: RunSpec) => {
     const out = [];
     for (const c of clips) {
-      out.push({ id: c.id, set: c.set, reference: c.reference, hypothesis: await o.transcribe(c, settingsOf(spec)) });
+      out.push({ id: c.id, recordingId: c.recordingId ?? null, set: c.set, reference: c.reference, hypothesis: await o.transcribe(c, settingsOf(spec)) });
       tick(spec.label);
     }
     return out;

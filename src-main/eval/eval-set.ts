@@ -28,11 +28,13 @@ export type EvalClip = {
   set: ClipSet;
   /** The dataset's split, or null when it has none. */
   split: string | null;
+  /** The app's recording this clip was exported from (`recording_id`), so a report can point at it. */
+  recordingId?: number;
 };
 
 export type EvalSet = { root: string; clips: EvalClip[]; notes: string[] };
 
-type Row = { file_name: string; text: string; split: string | null; general: boolean };
+type Row = { file_name: string; text: string; split: string | null; general: boolean; recordingId?: number };
 
 const TEXT_COLUMNS = ['transcription', 'text', 'sentence'];
 
@@ -65,7 +67,9 @@ function readMetadata(dir: string, root: string): Row[] | null {
     if (!textKey) fail(root, `has no ${TEXT_COLUMNS.join(' / ')} for ${file}`);
     const split = typeof r.split === 'string' && r.split.trim() ? r.split.trim() : null;
     const general = split === 'general' || (typeof r.subset === 'string' && r.subset.trim() === 'general');
-    return { file_name: path.join(path.relative(root, dir), file), text: r[textKey] as string, split, general };
+    const row: Row = { file_name: path.join(path.relative(root, dir), file), text: r[textKey] as string, split, general };
+    if (Number.isSafeInteger(r.recording_id)) row.recordingId = r.recording_id as number;
+    return row;
   });
 }
 
@@ -104,7 +108,9 @@ export function readEvalSet(root: string): EvalSet {
     }
     const audioPath = path.join(root, r.file_name);
     if (!existsSync(audioPath)) fail(root, `lists ${r.file_name}, which does not exist`);
-    clips.push({ id: r.file_name.split(path.sep).join('/'), audioPath, reference: r.text, set, split: r.split });
+    const clip: EvalClip = { id: r.file_name.split(path.sep).join('/'), audioPath, reference: r.text, set, split: r.split };
+    if (r.recordingId !== undefined) clip.recordingId = r.recordingId;
+    clips.push(clip);
   }
   for (const [split, n] of skipped) notes.push(`${n} clip(s) in split "${split}" were not scored (not a held-out split).`);
   if (clips.length === 0) fail(root, 'has no held-out clips (split test, validation or general)');

@@ -9,7 +9,7 @@ import { orthographicWords } from './tokenize-words.ts';
 import type { ClipOutcome, ClipScore, ClipSet, ForgettingGuard, ModelRun, ScoreMode, ScoreTotals, TradeOffPoint } from './types.ts';
 
 /** A transcribed clip: the dataset's reference and one model's hypothesis. */
-export type TranscribedClip = { id: string; set: ClipSet; reference: string; hypothesis: string };
+export type TranscribedClip = { id: string; recordingId?: number | null; set: ClipSet; reference: string; hypothesis: string };
 
 /** Who produced the hypotheses: ModelRun without its results. */
 export type RunSpec = Pick<ModelRun, 'label' | 'role' | 'model' | 'adapter' | 'adapterScale' | 'prompt'>;
@@ -40,6 +40,7 @@ const splitNormalised = (s: string): string[] => s.split(' ').filter((w) => w.le
 export function scoreClip(clip: TranscribedClip, normalise: Normaliser): ClipOutcome {
   return {
     clipId: clip.id,
+    recordingId: clip.recordingId ?? null,
     set: clip.set,
     reference: clip.reference,
     hypothesis: clip.hypothesis,

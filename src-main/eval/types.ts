@@ -46,6 +46,8 @@ export type ClipScore = {
 
 export type ClipOutcome = {
   clipId: string;
+  /** The app's recording the clip was exported from (null for a dataset made elsewhere): the UI plays and links clips by it. */
+  recordingId: number | null;
   set: ClipSet;
   /** The raw texts: reference from the dataset, hypothesis from the model. */
   reference: string;

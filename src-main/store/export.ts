@@ -16,7 +16,8 @@
  * changing the text would silently change training labels; `escapeFormulas` instead prefixes
  * such cells with an apostrophe (OWASP), which DOES change the transcription text.
  *
- * `format: 'jsonl'` writes metadata.jsonl instead (one JSON object per line, same fields), which
+ * `format: 'jsonl'` writes metadata.jsonl instead (one JSON object per line, the same fields plus
+ * `recording_id`, which comparison reports carry so the app can play a clip), which
  * `datasets` reads the same way and no spreadsheet runs as a formula — so the problem cannot
  * arise and no text changes. The app's Tune exports this way (`exportTrainingDataset`): "-5
  * degrees outside" is an ordinary sentence and must never block training.
@@ -80,7 +81,7 @@ export function exportAudiofolder(store: Store, projectId: number, outDir: strin
     const terms = match(r.transcript).map((t) => t.text).join('|');
     lines.get(dir)!.push(
       jsonl
-        ? JSON.stringify({ file_name: fileName, transcription: r.transcript, subset, terms }) + '\n'
+        ? JSON.stringify({ file_name: fileName, transcription: r.transcript, subset, terms, recording_id: r.id }) + '\n'
         : formatCsvRow([fileName, neutraliseFormula(r.transcript), subset, neutraliseFormula(terms)]),
     );
     copies.push({ rec: r, to: path.join(dir, fileName) });
