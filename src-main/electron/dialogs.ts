@@ -10,6 +10,8 @@ const PICKERS: Record<FolderPurpose, { title: string; buttonLabel: string; creat
   'model-import': { title: 'Import a Hugging Face Whisper folder (config.json + model.safetensors)', buttonLabel: 'Import', create: false },
   'model-export': { title: 'Export the tuned model into this folder', buttonLabel: 'Export here', create: true },
   'recipe-export': { title: 'Write the training recipe into this folder', buttonLabel: 'Write here', create: true },
+  'dataset-import': { title: 'Import a dataset folder (audiofolder, or audio files with same-name .txt)', buttonLabel: 'Import', create: false },
+  'dataset-export': { title: 'Export the dataset into a new, empty folder', buttonLabel: 'Export here', create: true },
 };
 
 /** Shows the picker for `purpose` attached to `win`; the chosen folder, or null when cancelled. */

@@ -8,7 +8,7 @@
  * typed arrays (structured clone in Electron; `wire.ts` tags typed arrays for the WebSocket).
  */
 
-import type { CompareReport } from '../eval/types.ts';
+import type { AlignOp, CompareReport } from '../eval/types.ts';
 
 export type { CompareReport };
 import type { TuneSettings } from '../tuning/config.ts';
@@ -160,7 +160,7 @@ export interface ModelRemoval {
 }
 
 /** What a native folder picker is for (its title and button). */
-export type FolderPurpose = 'model-import' | 'model-export' | 'recipe-export';
+export type FolderPurpose = 'model-import' | 'model-export' | 'recipe-export' | 'dataset-import' | 'dataset-export';
 
 export interface ModelInfo {
   /** Hub repo id ("openai/whisper-tiny.en", "local/my-model") or "run:<id>" for a tuned model. */
@@ -221,6 +221,8 @@ export interface TryResult {
   /** The text the probabilities are for (null: no term in any transcript and none expected). */
   probeText: string | null;
   probes: TryTermProbe[];
+  /** Word diff from the base transcript to the tuned one (null without a tuned model). */
+  diff: AlignOp[] | null;
   terms: string[];
   durationSec: number;
   loadMs: number;
@@ -274,6 +276,10 @@ export interface Api {
   'models.setBase': (id: string) => void;
   /** Removes a downloaded or imported model from the Hugging Face cache; `dryRun` only says what would go. */
   'models.remove': (input: { id: string; dryRun?: boolean }) => ModelRemoval;
+  /** Imports an audiofolder (metadata.csv/jsonl or .txt beside each clip) in a job; all or nothing. */
+  'dataset.import': (input: { path: string; skipDuplicates?: boolean }) => { jobId: string };
+  /** Exports the clips as a Hugging Face audiofolder into a new, empty folder, in a job. */
+  'dataset.export': (input: { outDir: string }) => { jobId: string };
   /** The desktop app's native folder picker (null when cancelled); NOT_AVAILABLE in browser mode. */
   'app.pickFolder': (input: { purpose: FolderPurpose }) => string | null;
   /** Writes a tuned model to `outDir` (on the machine that trains): merged HF folder, PEFT adapter, or ggml. */
@@ -317,6 +323,8 @@ export const API_CHANNELS = [
   'models.setBase',
   'models.remove',
   'app.pickFolder',
+  'dataset.import',
+  'dataset.export',
   'models.export',
   'settings.get',
   'settings.set',

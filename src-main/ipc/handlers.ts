@@ -88,6 +88,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       return ctx.pickFolder(purpose);
     },
 
+    // A whole folder in or out, in a job (import decodes every clip); the page follows its events.
+    'dataset.import': ({ path: dir, skipDuplicates }) => {
+      const jobId = ctx.jobs.start('dataset-import', { action: 'import', dataDir: store.dataDir, dir, skipDuplicates });
+      void ctx.jobs.wait(jobId).then(clipsChanged, () => {});
+      return { jobId };
+    },
+    'dataset.export': ({ outDir }) => ({ jobId: ctx.jobs.start('dataset-export', { action: 'export', dataDir: store.dataDir, outDir }) }),
+
     'backends.list': () => {
       // Probed once, in a job process: that is where tfjs runs, and probing loads Dawn.
       backends ??= (async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { JobKind } from '../ipc/contract.ts';
 import type * as backends from './backends-job.ts';
 import type * as compare from './compare-job.ts';
+import type * as dataset from './dataset-job.ts';
 import type * as decode from './decode-job.ts';
 import type * as models from './models-job.ts';
 import type * as recipe from './recipe-job.ts';
@@ -34,6 +35,8 @@ interface Modules {
   recipe: RunOf<typeof recipe>;
   backends: RunOf<typeof backends>;
   decode: RunOf<typeof decode>;
+  'dataset-import': (p: Extract<dataset.DatasetJobParams, { action: 'import' }>, ctx: unknown) => Promise<dataset.DatasetImportResult>;
+  'dataset-export': (p: Extract<dataset.DatasetJobParams, { action: 'export' }>, ctx: unknown) => Promise<dataset.DatasetExportResult>;
 }
 
 export type JobName = keyof Modules;
@@ -56,6 +59,8 @@ export const JOBS: { readonly [N in JobName]: { readonly module: string; readonl
   recipe: { module: file('recipe-job'), kind: 'export' },
   backends: { module: file('backends-job'), kind: 'probe' },
   decode: { module: file('decode-job'), kind: 'decode' },
+  'dataset-import': { module: file('dataset-job'), kind: 'import' },
+  'dataset-export': { module: file('dataset-job'), kind: 'export' },
 };
 
 
