@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   tune: { summary: 'fine-tune on an audiofolder dataset (LoRA, freezing, LayerNorm, bias, full)', load: () => import('./tune.ts') },
   export: { summary: 'export a model for other tools (whisper.cpp ggml)', load: () => import('./export.ts') },
   compare: { summary: 'base vs prompted vs tuned on held-out clips: WER, term scorecard, forgetting guard, HTML report', load: () => import('./compare.ts') },
+  try: { summary: 'speak (or give a file) and see base vs tuned side by side: transcripts, timings, term probabilities', load: () => import('./try.ts') },
   'export-recipe': { summary: 'a folder that trains the same run with transformers + PEFT on many GPUs (accelerate)', load: () => import('./export-recipe.ts') },
 };
 

@@ -6,7 +6,7 @@ export type MenuItem = { label?: string; role?: string; type?: 'separator'; acce
 
 import type { Page } from '../ipc/contract.ts';
 
-export const PAGES: readonly Page[] = ['Vocabulary', 'Record', 'Dataset', 'Tune', 'Compare', 'Models', 'Settings'];
+export const PAGES: readonly Page[] = ['Vocabulary', 'Record', 'Dataset', 'Tune', 'Compare', 'Try', 'Models', 'Settings'];
 
 export function menuTemplate(opts: { isMac: boolean; goTo: (page: Page) => void; openDataDir: () => void }): MenuItem[] {
   const app: MenuItem[] = opts.isMac ? [{ label: 'Vocab Tuner', submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { type: 'separator' }, { role: 'quit' }] }] : [];

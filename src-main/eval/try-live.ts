@@ -15,7 +15,9 @@ import path from 'node:path';
 import { SAMPLE_RATE } from '../audio/constants.ts';
 import { encodeWavPcm16 } from '../audio/wav.ts';
 import type { TryResult, TryTermProbe, TryTranscript } from '../ipc/contract.ts';
+import { alignSequences } from './align.ts';
 import { vocabularyPrompt, type DecodeSettings } from './compare.ts';
+import { orthographicWords } from './tokenize-words.ts';
 import type { EvalClip } from './eval-set.ts';
 import type { ModelRunner } from './run-models.ts';
 import type { TermProbe } from './types.ts';
@@ -70,7 +72,9 @@ export async function tryUtterance(runner: ModelRunner, samples: Float32Array, o
       const tuned = o.adapter ? await runner.probe(clip(probeText), settings[1].s, o.terms) : [];
       base.forEach((b, i) => probes.push({ term: b.term, tokens: b.tokens.map((t) => t.text), base: side(b), tuned: tuned[i] ? side(tuned[i]) : null }));
     }
-    return { transcripts, probeText, probes, terms: o.terms, durationSec: samples.length / SAMPLE_RATE, encoderRuns: runner.stats.encoderRuns - before };
+    const tuned = transcripts.find((t) => t.label === 'tuned');
+    const diff = tuned ? alignSequences(orthographicWords(transcripts[0].text), orthographicWords(tuned.text)).ops : null;
+    return { transcripts, probeText, probes, diff, terms: o.terms, durationSec: samples.length / SAMPLE_RATE, encoderRuns: runner.stats.encoderRuns - before };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
