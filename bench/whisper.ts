@@ -12,6 +12,8 @@ import { KVCache, type WhisperModel } from '../src-main/whisper/model.ts';
 import { maskedCrossEntropy } from '../src-main/tuning/loss.ts';
 import { DEFAULT_METHOD, TrainableSet, type MethodConfig } from '../src-main/tuning/methods.ts';
 import { AdamW } from '../src-main/tuning/optimizer.ts';
+import { recomputeEncoder } from '../src-main/tuning/trainer.ts';
+import { currentBackend } from '../src-main/compute/backend.ts';
 
 export interface Timing {
   /** Median wall seconds. */
@@ -143,7 +145,8 @@ export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { 
   const byName = new Map([...set.params].map(([k, v]) => [v.name, k]));
   const step = async () => {
     const { value, grads } = tf.variableGrads(() => {
-      const audio = frozen ? audioIn : model.encode(audioIn);
+      // As the trainer does: encoder blocks recomputed in the backward pass where memory is tight.
+      const audio = frozen ? audioIn : model.encode(audioIn, { recompute: recomputeEncoder(currentBackend()) });
       return maskedCrossEntropy(model.decodeFull(inputs, audio), labelT);
     }, vars);
     const loss = (await value.data())[0];

@@ -148,6 +148,10 @@ export function registerThreadedWasm(threads: number): void {
     };
     pkg.setThreadsCount(threads);
     const backend = new pkg.BackendWasm(module);
+    // The pool's threads wait on a futex for work for the life of the process; emscripten keeps
+    // their workers referenced, so Node would never exit. Work is always driven from this thread,
+    // which takes part in every parallel section, so the workers need not keep the process alive.
+    for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) (w as { unref?: () => void }).unref?.();
     const actual = (module.tfjs.getThreadsCount as () => number)();
     info = { threads: actual, requested: threads, note: note ?? (actual !== threads ? `the pool started ${actual} of ${threads} threads` : undefined) };
     if (info.note) process.emitWarning(info.note, { code: 'VOCAB_TUNER_WASM_THREADS' });

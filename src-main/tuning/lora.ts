@@ -75,6 +75,11 @@ export class LoraAdapter {
     return [...this.modules.values()].flatMap((p) => [p.A, p.B]);
   }
 
+  /** The factors of the modules whose names start with `prefix` (one block's, for recomputation). */
+  variablesUnder(prefix: string): tf.Variable[] {
+    return [...this.modules].filter(([name]) => name.startsWith(prefix)).flatMap(([, p]) => [p.A, p.B]);
+  }
+
   /** The hook the model calls after each linear layer. */
   hook(): LinearHook {
     return (module, x, y) => {

@@ -62,6 +62,9 @@ export class TrainableSet {
         this.params.set(`lora/${mod}/B`, pair.B);
       }
       model.weights.hook = this.lora.hook();
+      const lora = this.lora;
+      model.weights.hookParams = (prefix) => lora.variablesUnder(prefix);
+      model.weights.replay = { get: () => lora.getDropoutSeed(), set: (s) => lora.setDropoutSeed(s) };
     } else {
       const names = trainableNames(model, config);
       if (names.length === 0) throw new Error(`method ${config.method} selects no weights to train`);
@@ -115,6 +118,8 @@ export class TrainableSet {
   dispose(): void {
     if (this.lora) {
       this.model.weights.hook = undefined;
+      this.model.weights.hookParams = undefined;
+      this.model.weights.replay = undefined;
       this.lora.dispose();
     } else {
       for (const [name, t] of this.base) this.model.weights.map.set(name, t);

@@ -40,6 +40,15 @@ export function microBatchLimit(backend: string, dims: { nTextState: number }, e
   return dims.nTextState <= 384 ? 8 : dims.nTextState <= 512 ? 4 : dims.nTextState <= 768 ? 2 : 1;
 }
 
+/**
+ * Whether encoder blocks are recomputed in the backward pass (whisper/recompute.ts) when the
+ * encoder trains: on wasm, where the 4 GB heap cannot hold every block's attention matrices at
+ * base width and above; elsewhere memory is cheaper than the extra forward.
+ */
+export function recomputeEncoder(backend: string): boolean {
+  return backend === 'wasm';
+}
+
 export type TuneEvent =
   | { type: 'prepare'; stage: string; done: number; total: number }
   | { type: 'start'; totalSteps: number; trainClips: number; validationClips: number; generalClips: number; trainable: number; encoderFrozen: boolean; resumedFrom: number | null; backend: string }
@@ -113,7 +122,8 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     return { b, audioIn, dispose: () => tf.dispose([b.inputs, b.labels, audioIn]) };
   };
   type Prepared = Awaited<ReturnType<typeof prepare>>;
-  const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn));
+  const recompute = recomputeEncoder(currentBackend());
+  const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn, { recompute }));
   /** The training objective: cross-entropy plus the chosen regulariser. */
   const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null) => (): tf.Scalar => {
     const logits = logitsOf(p);

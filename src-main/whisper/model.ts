@@ -20,6 +20,7 @@ import {
   type LinearHook,
   type Weights,
 } from './layers.ts';
+import { recomputed, taping, type ReplayState } from './recompute.ts';
 
 /** Per-layer cached keys/values, already split into heads: [B, H, S, K]. */
 interface KV {
@@ -72,6 +73,10 @@ export class KVCache {
 /** A Weights view over a Map of tensors (plain or tf.Variable). */
 export class MapWeights implements Weights {
   hook?: LinearHook;
+  /** The hook's own trainable tensors under a module-name prefix (LoRA factors). */
+  hookParams?: (prefix: string) => tf.Tensor[];
+  /** The hook's random state (dropout seeds), replayed when a block is recomputed. */
+  replay?: ReplayState;
   constructor(
     readonly map: Map<string, tf.Tensor>,
     private readonly tiedOutput = 'model.decoder.embed_tokens.weight',
@@ -88,6 +93,20 @@ export class MapWeights implements Weights {
   outputWeight(): tf.Tensor {
     return this.map.get('proj_out.weight') ?? this.get(this.tiedOutput);
   }
+  /** Every trainable tensor a block under `prefix` reads: trained weights and adapter factors. */
+  trainables(prefix: string): tf.Tensor[] {
+    const out: tf.Tensor[] = [];
+    for (const [name, t] of this.map) if (name.startsWith(prefix) && t instanceof tf.Variable && t.trainable) out.push(t);
+    return out.concat(this.hookParams?.(prefix) ?? []);
+  }
+}
+
+export interface EncodeOptions {
+  /**
+   * Recompute each encoder block in the backward pass instead of keeping its activations
+   * (recompute.ts). Only matters under a gradient tape; costs one more encoder forward.
+   */
+  recompute?: boolean;
 }
 
 export class WhisperModel {
@@ -117,7 +136,7 @@ export class WhisperModel {
   /**
    * Audio encoder. mel [B, nMels, 2·nAudioCtx] → audio features [B, nAudioCtx, D].
    */
-  encode(mel: tf.Tensor3D): tf.Tensor3D {
+  encode(mel: tf.Tensor3D, opts: EncodeOptions = {}): tf.Tensor3D {
     const { nAudioCtx, nAudioHead, nAudioLayer } = this.dims;
     if (mel.shape[2] !== nAudioCtx * 2) {
       throw new Error(`encoder expects ${nAudioCtx * 2} mel frames, got ${mel.shape[2]}`);
@@ -128,11 +147,15 @@ export class WhisperModel {
       x = gelu(conv1d(w, 'model.encoder.conv1', x, 1)) as tf.Tensor3D;
       x = gelu(conv1d(w, 'model.encoder.conv2', x, 2)) as tf.Tensor3D;
       x = tf.add(x, w.get('model.encoder.embed_positions.weight')) as tf.Tensor3D;
+      const recompute = opts.recompute === true && taping();
       for (let i = 0; i < nAudioLayer; i++) {
         const p = `model.encoder.layers.${i}`;
-        const h = layerNorm(w, `${p}.self_attn_layer_norm`, x);
-        x = tf.add(x, this.attend(`${p}.self_attn`, h, h, nAudioHead)) as tf.Tensor3D;
-        x = tf.add(x, this.mlp(p, x)) as tf.Tensor3D;
+        const block = (y: tf.Tensor3D): tf.Tensor3D => {
+          const h = layerNorm(w, `${p}.self_attn_layer_norm`, y);
+          const z = tf.add(y, this.attend(`${p}.self_attn`, h, h, nAudioHead)) as tf.Tensor3D;
+          return tf.add(z, this.mlp(p, z)) as tf.Tensor3D;
+        };
+        x = recompute ? recomputed(block, x, w.trainables(`${p}.`), w.replay) : block(x);
       }
       return layerNorm(w, 'model.encoder.layer_norm', x) as tf.Tensor3D;
     });
