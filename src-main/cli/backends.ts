@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
     const mark = p.name === choice.chosen ? '*' : p.available ? '+' : '-';
     console.log(`${mark} ${p.name.padEnd(10)} ${p.label.padEnd(24)} ${p.available ? 'available' : 'unavailable'}  ${p.device ? `[${p.device}] ` : ''}${p.detail}`);
   }
-  console.log(`\nchosen: ${choice.chosen} — ${choice.reason}`);
+  console.log(`\nchosen: ${choice.chosen} — ${choice.reason}${choice.threads ? ` (${choice.threads} CPU thread${choice.threads === 1 ? '' : 's'}; set VOCAB_TUNER_THREADS to change)` : ''}`);
   console.log('(* chosen, + available, - unavailable; override with --backend or VOCAB_TUNER_BACKEND)');
   return 0;
 }

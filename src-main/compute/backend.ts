@@ -34,6 +34,8 @@ export interface BackendChoice {
   chosen: BackendName;
   reason: string;
   probes: BackendProbe[];
+  /** CPU threads the wasm backend computes with (wasm only). */
+  threads?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -209,6 +211,10 @@ export async function initBackend(prefer: BackendName | 'auto' = backendFromEnv(
   const probe = probes.find((p) => p.name === chosen)!;
   if (device) probe.device = device;
   current = { chosen, reason, probes };
+  if (chosen === 'wasm') {
+    const { wasmThreadInfo } = await import('./wasm-threads.ts');
+    current.threads = wasmThreadInfo()?.threads;
+  }
   return current;
 }
 

@@ -4,7 +4,8 @@
  * unreadable or unknown value falls back to the default rather than stopping the app.
  *
  * The backend choice reaches jobs as `VOCAB_TUNER_BACKEND` in the job process's environment
- * (`compute/backend.ts` backendFromEnv), the same switch the CLI honours.
+ * (`compute/backend.ts` backendFromEnv), the same switch the CLI honours; the thread count as
+ * `VOCAB_TUNER_THREADS` (`compute/wasm-threads.ts`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import type { BackendSetting, Settings } from './contract.ts';
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
-export const DEFAULT_SETTINGS: Settings = { backend: 'auto' };
+export const DEFAULT_SETTINGS: Settings = { backend: 'auto', threads: 0 };
 
 const file = (dataDir: string) => path.join(dataDir, 'settings.json');
 
@@ -20,7 +21,8 @@ export function readSettings(dataDir: string): Settings {
   if (!existsSync(file(dataDir))) return { ...DEFAULT_SETTINGS };
   try {
     const raw = JSON.parse(readFileSync(file(dataDir), 'utf8')) as Partial<Settings>;
-    return { backend: BACKENDS.includes(raw.backend as BackendSetting) ? (raw.backend as BackendSetting) : DEFAULT_SETTINGS.backend };
+    const threads = Number.isInteger(raw.threads) && (raw.threads as number) >= 0 && (raw.threads as number) <= 64 ? (raw.threads as number) : DEFAULT_SETTINGS.threads;
+    return { backend: BACKENDS.includes(raw.backend as BackendSetting) ? (raw.backend as BackendSetting) : DEFAULT_SETTINGS.backend, threads };
   } catch {
     return { ...DEFAULT_SETTINGS };
   }
@@ -32,7 +34,10 @@ export function writeSettings(dataDir: string, patch: Partial<Settings>): Settin
   return next;
 }
 
-/** Environment for a job process: the chosen backend, or the inherited one for 'auto'. */
+/** Environment for a job process: the chosen backend and thread count, or the inherited ones for 'auto' / 0. */
 export function jobEnv(s: Settings): Record<string, string | undefined> {
-  return s.backend === 'auto' ? {} : { VOCAB_TUNER_BACKEND: s.backend };
+  return {
+    ...(s.backend === 'auto' ? {} : { VOCAB_TUNER_BACKEND: s.backend }),
+    ...(s.threads > 0 ? { VOCAB_TUNER_THREADS: String(s.threads) } : {}),
+  };
 }

@@ -88,6 +88,10 @@ export interface BackendInfo {
   chosen: string;
   reason: string;
   probes: { name: string; label: string; available: boolean; detail: string; device?: string; accelerated: boolean }[];
+  /** CPU threads when the chosen backend is wasm. */
+  threads?: number;
+  /** Cores the machine offers (the 'automatic' thread count). */
+  cores?: number;
 }
 
 export interface AppInfo {
@@ -181,6 +185,11 @@ export type BackendSetting = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export interface Settings {
   /** Compute backend for jobs (tuning, comparison, transcription); 'auto' picks the fastest. */
   backend: BackendSetting;
+  /**
+   * CPU threads for the wasm backend in jobs (VOCAB_TUNER_THREADS); 0 = every core the machine
+   * offers. Fewer leaves cores for other work while a tune runs.
+   */
+  threads: number;
 }
 
 export type ExportFormat = 'hf' | 'peft' | 'ggml';

@@ -126,7 +126,7 @@ const ARGS: { [K in Channel]: Check[] } = {
   'dataset.export': [obj({ outDir: folder })],
   'models.export': [obj({ runId: int(1), format: oneOf('hf', 'peft', 'ggml'), outDir: folder, 'scale?': num(0, 2) })],
   'settings.get': [],
-  'settings.set': [obj({ 'backend?': oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu') })],
+  'settings.set': [obj({ 'backend?': oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'), 'threads?': int(0, 64) })],
 };
 
 export function isChannel(c: unknown): c is Channel {

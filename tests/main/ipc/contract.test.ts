@@ -50,6 +50,9 @@ test('validators for tuning, comparison, models and settings channels', () => {
   assert.equal(validateCall('models.export', [{ runId: 1, format: 'ggml', outDir: '/tmp/out' }]), null);
   assert.match(validateCall('models.export', [{ runId: 1, format: 'onnx', outDir: '/tmp/out' }])!, /format must be one of hf, peft, ggml/);
   assert.equal(validateCall('settings.set', [{ backend: 'wasm' }]), null);
+  assert.equal(validateCall('settings.set', [{ threads: 4 }]), null);
+  assert.match(validateCall('settings.set', [{ threads: -1 }])!, /threads/);
+  assert.match(validateCall('settings.set', [{ threads: 2.5 }])!, /threads/);
   assert.match(validateCall('settings.set', [{ backend: 'cuda' }])!, /backend must be one of/);
   assert.match(validateCall('settings.set', [{ dataDir: '/x' }])!, /dataDir is not a known field/);
 });

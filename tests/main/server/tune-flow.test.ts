@@ -62,7 +62,10 @@ test('tune from the app: import a model, import clips, tune (lag measured), reco
     const [file, text] = /^([^,]+),"(.*)",/.exec(row)!.slice(1);
     await c.ok('clips.import', { name: file, bytes: new Uint8Array(fs.readFileSync(path.join(ds, file))), transcript: text });
   }
-  assert.deepEqual(await c.ok('settings.set', { backend: 'wasm' }), { backend: 'wasm' });
+  // The job computes on every core this machine has (the threaded wasm backend): the serving
+  // loop's lag below is measured against a job that competes for all of them.
+  const threads = Math.min(os.availableParallelism(), 8);
+  assert.deepEqual(await c.ok('settings.set', { backend: 'wasm', threads }), { backend: 'wasm', threads });
 
   // The machine's own lag while idle (other engineers' tests load the same 2 cores).
   const idle = monitorEventLoopDelay({ resolution: 10 });
@@ -88,7 +91,7 @@ test('tune from the app: import a model, import clips, tune (lag measured), reco
   rtt.sort((a, b) => a - b);
   const p99 = lag.percentile(99) / 1e6;
   console.log(
-    `serve: while a real tuning job ran (trainer on the fixture model, ${rtt.length} API calls), event-loop lag p99 ${p99.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms; ` +
+    `serve: while a real tuning job ran (trainer on the fixture model, wasm on ${threads} threads, ${rtt.length} API calls), event-loop lag p99 ${p99.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms; ` +
       `WebSocket round trip median ${rtt[Math.floor(rtt.length / 2)].toFixed(1)} ms (issue target: lag < 50 ms; idle p99 ${idleP99.toFixed(1)} ms, load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
   );
   assert.equal(finished()!.payload.status, 'done', JSON.stringify(finished()!.payload.error));
