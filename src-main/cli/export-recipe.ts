@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { resolveDataDir } from '../store/paths.ts';
-import { defaultConfig, type TuneConfig } from '../tuning/trainer.ts';
+import { defaultConfig, type TuneConfig } from '../tuning/config.ts';
 import { exportRecipe, sourceFromRun, type RecipeSource } from '../recipe/write.ts';
 import { progressBar, type Progress } from './progress.ts';
 

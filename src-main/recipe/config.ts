@@ -7,7 +7,7 @@
  * config and looks its recipe field up here, so a field added to the trainer and forgotten here
  * fails the test instead of silently training something else on the cluster.
  */
-import type { TuneConfig } from '../tuning/trainer.ts';
+import type { TuneConfig } from '../tuning/config.ts';
 import { DEFAULT_ADAMW } from '../tuning/optimizer.ts';
 import { targetedModules } from '../tuning/lora.ts';
 import { peftTargetModules } from '../tuning/peft.ts';

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import { repoIdFromFolder } from '../models/hf-cache.ts';
-import type { TuneConfig } from '../tuning/trainer.ts';
+import type { TuneConfig } from '../tuning/config.ts';
+import { readRunRecord } from '../tuning/run.ts';
 import { writeFolderAtomically } from '../tuning/peft.ts';
 import { recipeConfig, type RecipeConfig } from './config.ts';
 import { writeRecipeDataset, type RecipeDatasetSummary } from './dataset.ts';
@@ -43,10 +44,9 @@ export interface RecipeResult {
 
 /** A run folder (`tune --out`, or the app's runs/<id>/run) → what the recipe needs. */
 export function sourceFromRun(runDir: string): RecipeSource {
-  const file = path.join(runDir, 'run.json');
-  if (!existsSync(file)) throw new UserError('RUN_NOT_FOUND', `${runDir} holds no run.json; pass the --out folder of \`vocab-tuner tune\` (or use --config with --data and --model).`);
-  const run = JSON.parse(readFileSync(file, 'utf8')) as { model?: string; data?: string; config?: TuneConfig };
-  if (!run.config || !run.data || !run.model) throw new UserError('RUN_INVALID', `${file} lacks its config, data or model; it was not written by \`vocab-tuner tune\`.`);
+  const run = readRunRecord(runDir);
+  if (!run) throw new UserError('RUN_NOT_FOUND', `${runDir} holds no run.json; pass the --out folder of \`vocab-tuner tune\` (or use --config with --data and --model).`);
+  if (!run.config || !run.data || !run.model) throw new UserError('RUN_INVALID', `${runDir}/run.json lacks its config, data or model; it was not written by \`vocab-tuner tune\`.`);
   return { config: run.config, dataDir: run.data, model: run.model, runDir: path.resolve(runDir) };
 }
 

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeWavPcm16, decodeWav } from '../../../src-main/audio/wav.ts';
 import { formatCsvRow, parseCsv } from '../../../src-main/store/csv.ts';
-import { defaultConfig, type TuneConfig } from '../../../src-main/tuning/trainer.ts';
+import { defaultConfig, type TuneConfig } from '../../../src-main/tuning/config.ts';
 import { readTrainingSet } from '../../../src-main/tuning/dataset.ts';
 import { FIELDS, at, leafPaths, recipeConfig } from '../../../src-main/recipe/config.ts';
 import { writeRecipeDataset } from '../../../src-main/recipe/dataset.ts';
