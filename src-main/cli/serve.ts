@@ -16,7 +16,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(
       'Usage: vocab-tuner serve [--port N] [--data-dir DIR] [--no-open] [--json]\n' +
         'Serves the app on http://127.0.0.1:PORT for a browser on this machine (or through an SSH tunnel).\n' +
-        'The printed URL holds a random token; only a page opened from it can use the API.',
+        'The printed URL holds a random token; only a page opened from it can use the API.\n' +
+        'Tunnel from a laptop: ssh -L 9000:127.0.0.1:PORT gpu-box, then open the printed URL with its port\n' +
+        'changed to 9000 (any free local port works; the page must be opened through the tunnel).',
     );
     return 0;
   }
@@ -24,7 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError('INVALID_ARGUMENT', `--port ${values.port} is not a port number: use 1–65535, or leave it out for a free one.`);
   const { ensureRendererBuilt } = await import('../server/renderer-build.ts');
   const { startServer } = await import('../server/serve.ts');
-  const rendererDir = await ensureRendererBuilt((s) => console.error(s));
+  // VOCAB_TUNER_RENDERER_DIR: serve an already-built renderer folder as is (a package, the tests).
+  const rendererDir = process.env.VOCAB_TUNER_RENDERER_DIR || (await ensureRendererBuilt((s) => console.error(s)));
   const dataDir = resolveDataDir({ flag: values['data-dir'] });
   let server;
   try {

@@ -14,21 +14,11 @@ import type { Handlers } from '../ipc/contract.ts';
 import { dispatch } from '../ipc/dispatch.ts';
 import { LIMITS } from '../ipc/limits.ts';
 import { decodeWire, encodeWire, type WireMessage } from '../ipc/wire.ts';
+import { decodeWireLarge, tooMuchStructure } from './large-message.ts';
 
-/** Bytes that open a JSON node or could hide a costly escape: `{` `[` `,` and backslash. */
-const STRUCTURAL = [0x7b, 0x5b, 0x2c, 0x5c];
-
-/**
- * True when `buf` holds more than `limit` structural bytes. Counted with native `indexOf`, so a
- * 64 MiB message costs a few milliseconds and the count stops at the limit.
- */
-export function tooMuchStructure(buf: Buffer, limit: number): boolean {
-  let n = 0;
-  for (const ch of STRUCTURAL) {
-    for (let i = buf.indexOf(ch); i !== -1; i = buf.indexOf(ch, i + 1)) if (++n > limit) return true;
-  }
-  return false;
-}
+/** Messages above this are decoded in slices (large-message.ts) instead of in one JSON.parse. */
+const LARGE = 1024 * 1024;
+const TOO_COMPLEX = `more than ${LIMITS.jsonNodes.toLocaleString('en')} JSON values in one message; no API call needs that many`;
 
 function send(ws: WebSocket, msg: WireMessage): void {
   // A client that hung up mid-call: nothing to answer, and nothing to crash on.
@@ -40,8 +30,10 @@ export function serveConnection(ws: WebSocket, handlers: Handlers): void {
   const recent: number[] = []; // arrival times (ms) within the last second
 
   // Without this listener a protocol error (bad UTF-8, oversized frame) is an unhandled 'error'
-  // event and kills the server; ws has already sent the close frame with the right code.
-  ws.on('error', () => ws.terminate());
+  // event and kills the server. ws itself closes the connection with the code that names the
+  // fault (1007, 1009) and discards the rest of the frame; terminating here would reset the
+  // socket before that close frame is sent.
+  ws.on('error', () => {});
 
   ws.on('message', (data, isBinary) => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
@@ -56,22 +48,27 @@ export function serveConnection(ws: WebSocket, handlers: Handlers): void {
       return refuse('BUSY', `${LIMITS.inFlightPerConnection} calls are already waiting for an answer on this connection; wait for them, then try again.`, peekId(buf));
     }
     if (isBinary) return refuse('INVALID_ARGUMENT', 'Malformed request: binary frames are not part of the protocol.');
-    if (tooMuchStructure(buf, LIMITS.jsonNodes)) {
-      return refuse('MESSAGE_TOO_COMPLEX', `Malformed request: more than ${LIMITS.jsonNodes.toLocaleString('en')} JSON values in one message; no API call needs that many.`, peekId(buf));
+    // Large messages are counted without their binary payloads, in decodeWireLarge.
+    if (buf.length <= LARGE && tooMuchStructure(buf, LIMITS.jsonNodes)) {
+      return refuse('MESSAGE_TOO_COMPLEX', `Malformed request: ${TOO_COMPLEX}.`, peekId(buf));
     }
-    let req: { id?: unknown; channel?: unknown; args?: unknown };
-    try {
-      req = decodeWire(buf.toString('utf8')) as typeof req;
-    } catch (e) {
-      return refuse('INVALID_ARGUMENT', `Malformed request: ${(e as Error).message}.`);
-    }
-    if (typeof req?.id !== 'number') return refuse('INVALID_ARGUMENT', 'Malformed request: a request needs a numeric id.');
-    const id = req.id;
     inFlight++;
-    void dispatch(handlers, req.channel, req.args)
-      .then((result) => send(ws, { id, result }))
-      .catch((e: unknown) => send(ws, { id, result: { ok: false, error: { code: 'INTERNAL', message: `Internal error: ${(e as Error)?.message}.` } } }))
-      .finally(() => inFlight--);
+    void (async () => {
+      let req: { id?: unknown; channel?: unknown; args?: unknown };
+      try {
+        req = (buf.length > LARGE ? await decodeWireLarge(buf, LIMITS.jsonNodes) : decodeWire(buf.toString('utf8'))) as typeof req;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'MESSAGE_TOO_COMPLEX') return refuse('MESSAGE_TOO_COMPLEX', `Malformed request: ${(e as Error).message}.`, peekId(buf));
+        return refuse('INVALID_ARGUMENT', `Malformed request: ${(e as Error).message}.`);
+      }
+      if (typeof req?.id !== 'number') return refuse('INVALID_ARGUMENT', 'Malformed request: a request needs a numeric id.');
+      const id = req.id;
+      try {
+        send(ws, { id, result: await dispatch(handlers, req.channel, req.args) });
+      } catch (e) {
+        send(ws, { id, result: { ok: false, error: { code: 'INTERNAL', message: `Internal error: ${(e as Error)?.message}.` } } });
+      }
+    })().finally(() => inFlight--);
   });
 }
 
