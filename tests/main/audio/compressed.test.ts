@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findExecutable } from '../../../src-main/audio/external-decoder.ts';
-import { decodeAudioBytes } from '../../../src-main/audio/load.ts';
+import { decodeAudioBytes, sniffFormat } from '../../../src-main/audio/load.ts';
+import { decodeCompressed, type CompressedFormat } from '../../../src-main/audio/compressed.ts';
 import { decodeWav } from '../../../src-main/audio/wav.ts';
 import { createHandlers } from '../../../src-main/ipc/handlers.ts';
 import { JobHost } from '../../../src-main/jobs/host.ts';
@@ -29,6 +30,7 @@ const FORMATS: { file: string; encode: (src: string, out: string) => void }[] = 
   { file: 'clip.mp3', encode: (s, o) => execFileSync(tools.lame!, ['--quiet', '-b', '96', s, o]) },
   { file: 'clip.opus', encode: (s, o) => execFileSync(tools.opusenc!, ['--quiet', s, o]) },
   { file: 'clip.m4a', encode: (s, o) => ffmpeg(['-i', s, '-c:a', 'aac', '-b:a', '96k', o]) },
+  { file: 'clip.aac', encode: (s, o) => ffmpeg(['-i', s, '-c:a', 'aac', '-b:a', '96k', '-f', 'adts', o]) },
   { file: 'clip.webm', encode: (s, o) => ffmpeg(['-i', s, '-c:a', 'libopus', o]) },
   { file: 'clip.ogg', encode: (s, o) => ffmpeg(['-i', s, '-c:a', 'libvorbis', o]) },
   { file: 'clip.aiff', encode: (s, o) => ffmpeg(['-i', s, o]) },
@@ -38,10 +40,16 @@ function ffmpeg(args: string[]): Buffer {
   return execFileSync(tools.ffmpeg!, ['-nostdin', '-v', 'error', '-y', ...args], { maxBuffer: 64 << 20 });
 }
 
-/** ffmpeg's decode of `file`, downmixed and resampled by ffmpeg itself to 16 kHz mono float. */
-function ffmpegReference(file: string): Float32Array {
-  const b = ffmpeg(['-i', file, '-ac', '1', '-ar', '16000', '-f', 'f32le', '-acodec', 'pcm_f32le', '-']);
+/** ffmpeg's decode of `file`, downmixed by ffmpeg to mono float, at `rate` (null: the file's own). */
+function ffmpegReference(file: string, rate: number | null): Float32Array {
+  const b = ffmpeg(['-i', file, '-ac', '1', ...(rate ? ['-ar', String(rate)] : []), '-f', 'f32le', '-acodec', 'pcm_f32le', '-']);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function mono(channels: Float32Array[]): Float32Array {
+  const out = new Float32Array(channels[0].length);
+  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] += c[i] / channels.length;
+  return out;
 }
 
 /** Pearson correlation of a[i] with b[i + lag] over their overlap. */
@@ -56,7 +64,7 @@ function correlationAt(a: Float32Array, b: Float32Array, lag: number): number {
 }
 
 /** Best correlation over lags within ±maxLag samples (encoder priming differs between decoders). */
-function alignedCorrelation(a: Float32Array, b: Float32Array, maxLag = 1600): { lag: number; r: number } {
+function alignedCorrelation(a: Float32Array, b: Float32Array, maxLag = 3000): { lag: number; r: number } {
   let best = { lag: 0, r: -Infinity };
   for (let lag = -maxLag; lag <= maxLag; lag += 8) {
     const r = correlationAt(a, b, lag);
@@ -78,7 +86,7 @@ function makeSource(dir: string): string {
   return src;
 }
 
-test('MP3, M4A, Ogg Vorbis, Ogg Opus, WebM and AIFF from real encoders decode in-process like ffmpeg (r ≥ 0.99)', { skip }, async () => {
+test('MP3, M4A, raw AAC (ADTS), Ogg Vorbis, Ogg Opus, WebM and AIFF from real encoders decode in-process like ffmpeg (r ≥ 0.99)', { skip }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vt-compressed-'));
   const savedPath = process.env.PATH;
   try {
@@ -86,17 +94,26 @@ test('MP3, M4A, Ogg Vorbis, Ogg Opus, WebM and AIFF from real encoders decode in
     const files = FORMATS.map(({ file, encode }) => {
       const out = path.join(dir, file);
       encode(src, out);
-      return { file, out, ref: ffmpegReference(out) };
+      return { file, out, refNative: ffmpegReference(out, null), ref16k: ffmpegReference(out, 16000) };
     });
     process.env.PATH = ''; // no sox, no ffmpeg: only the in-process decoders can answer
-    for (const { file, out, ref } of files) {
+    for (const { file, out, refNative, ref16k } of files) {
+      const bytes = new Uint8Array(readFileSync(out));
+      // The decoder itself, at the file's rate, against ffmpeg's decode of the same file.
+      const decoded = await decodeCompressed(bytes, sniffFormat(bytes) as CompressedFormat, file);
+      const native = alignedCorrelation(mono(decoded.channels), refNative);
+      // And what the app stores: our downmix + resampler to 16 kHz, against ffmpeg's own.
       const t0 = performance.now();
-      const ours = await decodeAudioBytes(new Uint8Array(readFileSync(out)), file);
+      const ours = await decodeAudioBytes(bytes, file);
       const ms = performance.now() - t0;
-      const { lag, r } = alignedCorrelation(ours, ref);
-      console.log(`${file.padEnd(10)} ${ours.length} samples (ffmpeg ${ref.length}), lag ${lag}, r = ${r.toFixed(5)}, ${ms.toFixed(0)} ms`);
-      assert.ok(r >= 0.99, `${file}: correlation with ffmpeg's decode is ${r.toFixed(4)} (lag ${lag})`);
-      assert.ok(Math.abs(ours.length - ref.length) < 0.1 * 16000, `${file}: ${ours.length} samples vs ffmpeg's ${ref.length}`);
+      const at16k = alignedCorrelation(ours, ref16k, 1600);
+      console.log(`${file.padEnd(10)} ${decoded.sampleRate} Hz: r = ${native.r.toFixed(5)} (lag ${native.lag}); 16 kHz: ${ours.length} samples (ffmpeg ${ref16k.length}), r = ${at16k.r.toFixed(5)} (lag ${at16k.lag}), ${ms.toFixed(0)} ms`);
+      assert.ok(native.r >= 0.99, `${file}: correlation with ffmpeg's decode is ${native.r.toFixed(4)} (lag ${native.lag})`);
+      // Raw ADTS carries no gapless information: FAAD2 withholds its first frame and ffmpeg does
+      // not, 1024 samples at 44.1 kHz = 371.5 at 16 kHz, a fractional lag that an integer search
+      // cannot align (r ≈ 0.98 there, 0.9999 at the file's rate above).
+      if (!file.endsWith('.aac')) assert.ok(at16k.r >= 0.99, `${file}: at 16 kHz the correlation with ffmpeg's is ${at16k.r.toFixed(4)} (lag ${at16k.lag})`);
+      assert.ok(Math.abs(ours.length - ref16k.length) < 0.1 * 16000, `${file}: ${ours.length} samples vs ffmpeg's ${ref16k.length}`);
     }
   } finally {
     process.env.PATH = savedPath;
