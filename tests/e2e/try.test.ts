@@ -3,7 +3,8 @@
  * through the API (the default preset), then Debian's Chromium with a fake microphone playing an
  * espeak-ng sentence with a term. Listen → the VAD ends the utterance → both transcripts with
  * their latency, the term highlighted, probability bars base vs tuned → "Add to dataset" stores the
- * clip with the suggested transcript. Screenshots go to .tmp/screenshots/try-*.png.
+ * clip with the suggested transcript; then the Tune page's "Export cluster recipe" on that run.
+ * Screenshots go to .tmp/screenshots/try-*.png.
  *
  * The fixture is a random-weight Whisper, so its transcripts are noise (or empty): the term shows
  * highlighted in the probed text ("What I meant to say"), and the probabilities are real.
@@ -152,6 +153,24 @@ test('Try it: speak a sentence with a term, see base and tuned side by side, add
     const added = after.find((c) => !clipsBefore.some((b) => b.id === c.id))!;
     assert.equal(added.transcript, stored);
     assert.ok(added.durationSec > 1.0 && added.durationSec < 6, `the utterance, not the whole loop: ${added.durationSec} s`);
+
+    // Tune page: the finished run's "Export cluster recipe" writes the recipe folder (a job).
+    await page.goto(url + '#/tune');
+    await page.getByRole('heading', { level: 1, name: 'Tune' }).waitFor();
+    const recipe = page.getByRole('region', { name: 'Cluster recipe' });
+    await recipe.waitFor({ timeout: 30_000 });
+    const out = path.join(tmp, 'recipe-from-app');
+    await recipe.getByLabel('Recipe folder').fill(out);
+    await recipe.getByRole('button', { name: 'Export cluster recipe' }).click();
+    await recipe.getByRole('status').filter({ hasText: 'Recipe written to' }).waitFor({ timeout: 60_000 });
+    for (const f of ['recipe.json', 'train.py', 'data/train/metadata.csv', 'accelerate/multi_gpu.yaml', 'README.md']) assert.ok(existsSync(path.join(out, f)), f);
+    assert.equal(JSON.parse(readFileSync(path.join(out, 'recipe.json'), 'utf8')).method, 'lora');
+    await shot(page, 'try-5-tune-recipe');
+
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(url + '#/try');
+    await page.getByRole('button', { name: 'Listen' }).waitFor();
+    await shot(page, 'try-6-dark');
     assert.deepEqual(errors, [], 'no page errors');
     api.ws.close();
   } finally {

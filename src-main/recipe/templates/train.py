@@ -19,7 +19,6 @@ is the same for every run. It mirrors Vocab Tuner's trainer (src-main/tuning/tra
 The LoRA adapter is written in PEFT's layout, which Vocab Tuner loads unchanged (--adapter).
 """
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -140,6 +139,9 @@ def main():
         {"params": [p for n, p in named if no_decay(n)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg["learning_rate"], betas=(cfg["adam_beta1"], cfg["adam_beta2"]), eps=cfg["adam_epsilon"])
+    if acc.state.deepspeed_plugin is not None:
+        # No DataLoader goes through prepare(), so DeepSpeed is told the micro-batch size directly.
+        acc.state.deepspeed_plugin.deepspeed_config["train_micro_batch_size_per_gpu"] = per_device
     model, opt = acc.prepare(model, opt)
     raw = acc.unwrap_model(model)
     teacher.model = raw if cfg["method"] == "lora" else teacher.model
@@ -154,9 +156,6 @@ def main():
         acc.load_state(os.path.join(args.output_dir, "checkpoint"))
         with open(os.path.join(args.output_dir, "checkpoint", "state.json")) as f:
             st = json.load(f)
-
-    def ctx_base():
-        return raw.disable_adapter() if cfg["method"] == "lora" else contextlib.nullcontext()
 
     base_general = None
     if acc.is_main_process and data.general:
