@@ -195,6 +195,10 @@ export class JobHost {
     });
     child.on('exit', (code, signal) => {
       if (watch) clearInterval(watch);
+      // V8 aborts (SIGABRT / SIGTRAP, exit 134 / 133) when the heap limit a capped job was given is reached.
+      if (!outcome && opts.memoryMb && (signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 134 || code === 133)) {
+        outcome = { status: 'failed', result: null, error: { code: 'JOB_MEMORY_LIMIT', message: `The ${kind} job ran out of its ${opts.memoryMb} MB memory limit and was stopped; the input is too large or malformed.` } };
+      }
       const o: JobOutcome =
         outcome ??
         (j.cancelling

@@ -94,3 +94,40 @@ test('a job that throws reports its code and message', async () => {
   assert.deepEqual(o.error, { code: 'TEST_FAILURE', message: 'the fixture model is missing' });
   assert.throws(() => host.cancel('nope'), /No running job/);
 });
+
+const ALLOC = fileURLToPath(new URL('../../helpers/alloc-job.ts', import.meta.url));
+
+test('heavy jobs queue one at a time, a queued job can be cancelled, and a full queue answers BUSY', async () => {
+  const events: JobEvent[] = [];
+  const host = new JobHost((e) => events.push(e), { maxQueued: 2 });
+  const first = host.startModule('import', ALLOC, { mb: 1, holdMs: 1500 });
+  const second = host.startModule('import', ALLOC, { mb: 1 });
+  const third = host.startModule('export', ALLOC, { mb: 1 });
+  assert.deepEqual(host.running().map((j) => j.queued), [false, true, true]);
+  assert.match((events.find((e) => e.name === 'job.progress' && e.payload.jobId === second)!.payload as { message: string }).message, /waiting: a import job is running/);
+  assert.throws(() => host.startModule('compare', ALLOC, { mb: 1 }), (e: any) => e.code === 'BUSY' && /2 jobs are already waiting/.test(e.message));
+  // A light job is not stuck behind the heavy one.
+  const probe = host.startModule('probe', ALLOC, { mb: 1 });
+  const probeDone = host.wait(probe);
+  assert.equal(host.running().find((j) => j.jobId === probe)!.queued, false);
+  const thirdDone = host.wait(third);
+  host.cancel(third);
+  assert.equal((await thirdDone).status, 'cancelled');
+  assert.ok(events.some((e) => e.name === 'job.finished' && e.payload.jobId === third && e.payload.status === 'cancelled'));
+  const order: string[] = [];
+  for (const id of [first, second]) void host.wait(id).then(() => order.push(id));
+  assert.equal((await host.wait(second)).status, 'done');
+  assert.deepEqual(order, [first, second], 'the queued job ran after the first finished');
+  assert.equal((await probeDone).status, 'done');
+  assert.deepEqual(host.running(), []);
+});
+
+test('a job over its memory cap is killed and fails with JOB_MEMORY_LIMIT', { skip: process.platform !== 'linux' && 'RSS is polled from /proc' }, async () => {
+  const host = new JobHost(() => {});
+  const o = await host.wait(host.startModule('decode', ALLOC, { mb: 600, holdMs: 3000 }, { memoryMb: 300, quiet: true }));
+  assert.equal(o.status, 'failed');
+  assert.equal(o.error?.code, 'JOB_MEMORY_LIMIT');
+  assert.match(o.error!.message, /300 MB memory limit/);
+  const ok = await host.wait(host.startModule('decode', ALLOC, { mb: 20 }, { memoryMb: 300, quiet: true }));
+  assert.equal(ok.status, 'done');
+});
