@@ -77,9 +77,10 @@ function readme(o: { out: string; src: RecipeSource; cfg: RecipeConfig; ds: Reci
   const { src, cfg, ds } = o;
   const terms = cfg.terms;
   const fill: Record<string, string> = {
-    RUN_LABEL: src.runDir ? `run ${/[\\/]runs[\\/](\d+)[\\/]run$/.exec(src.runDir)?.[1].replace(/^/, '#') ?? path.basename(src.runDir)}` : 'from a config file',
+    // The app's runs/<n>/run is "run #n"; a `tune --out` folder is named by its path.
+    RUN_LABEL: src.runDir ? `run ${/[\\/]runs[\\/](\d+)[\\/]run$/.exec(src.runDir)?.[1].replace(/^/, '#') ?? src.runDir}` : 'from a config file',
     METHOD_SUMMARY: describeMethod(src.config),
-    COUNTS: `${ds.counts.train} train, ${ds.counts.validation} validation, ${ds.counts.test} test of which ${ds.general} general; ${(ds.seconds / 60).toFixed(1)} min of audio`,
+    COUNTS: `${ds.counts.train} train, ${ds.counts.validation} validation, ${ds.counts.test} test of which ${ds.general} general; ${ds.seconds >= 60 ? `${(ds.seconds / 60).toFixed(1)} min` : `${ds.seconds.toFixed(0)} s`} of audio`,
     MODEL_LINE: o.included ? '    model/               the base model (Hugging Face folder), so no download is needed\n' : '',
     FOLDER: shellQuote(o.out),
     BASE_MODEL: cfg.base_model,
