@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.ts';
 import type { Store } from '../store/store.ts';
 import { listTerms } from '../store/terms.ts';
 import { listRecordings } from '../store/recordings.ts';
-import { getTranscript, setTranscript } from '../store/transcripts.ts';
+import { storePrelabels } from '../store/transcripts.ts';
 import { listRuns, setRunStatus } from '../store/runs.ts';
 import { presetSettings } from '../tuning/config.ts';
 import { apiStatus, finishRun, ownRun, recoverInterruptedRuns, resumeRun, runDetail, runPaths, runSummary, startRun, type StartedRun } from '../tuning/run.ts';
@@ -123,16 +123,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       void ctx.jobs.wait(jobId).then((o) => {
         labelling = null;
         if (o.status !== 'done') return;
-        store.db.transaction(() => {
-          const alive = new Set(listRecordings(store.db, projectId).map((r) => r.id));
-          for (const { id, text } of o.result) {
-            if (!alive.has(id)) continue; // deleted while the job ran
-            // Never overwrite what a person typed while the job ran (unless they asked for these ids).
-            const cur = getTranscript(store.db, id);
-            const typed = cur && cur.text.trim() !== '' && cur.source !== 'base_model';
-            if (text && (!typed || want)) setTranscript(store.db, id, text, 'base_model');
-          }
-        })();
+        storePrelabels(store.db, o.result, { overwriteTyped: want !== null });
         ctx.emit('data.changed', { what: 'clips' });
       }).catch(logFailure('storing pre-labels'));
       return { jobId };

@@ -58,3 +58,24 @@ export function setTranscript(db: Db, recordingId: number, text: string, source:
   ).run(recordingId, clean, source, edited ? 1 : 0, nowIso());
   return getTranscript(db, recordingId)!;
 }
+
+/**
+ * Stores the base model's transcripts of some clips (pre-labelling), in one transaction. Clips
+ * deleted meanwhile are skipped; what a person typed meanwhile is kept unless `overwriteTyped`
+ * (they asked for exactly these clips to be transcribed again). Returns how many were stored.
+ */
+export function storePrelabels(db: Db, labels: readonly { id: number; text: string }[], opts: { overwriteTyped: boolean }): number {
+  let n = 0;
+  db.transaction(() => {
+    const exists = db.prepare('SELECT 1 FROM recordings WHERE id = ?');
+    for (const { id, text } of labels) {
+      if (!text || !exists.get(id)) continue; // nothing heard, or deleted while the job ran
+      const cur = getTranscript(db, id);
+      const typed = cur && cur.text.trim() !== '' && cur.source !== 'base_model';
+      if (typed && !opts.overwriteTyped) continue;
+      setTranscript(db, id, text, 'base_model');
+      n++;
+    }
+  })();
+  return n;
+}
