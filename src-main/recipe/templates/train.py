@@ -33,21 +33,8 @@ from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneratio
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from vt_data import IGNORE, Data  # noqa: E402  (beside this file)
+from vt_data import IGNORE, Data, get_lr  # noqa: E402  (beside this file)
 from vt_model import Teacher, deltas, estimate_fisher, mean_loss, save_model, trainable_names, validate, write_json  # noqa: E402
-
-
-def get_lr(step, lr, warmup, total, kind, min_lr=0.0):
-    """src-main/tuning/schedule.ts: warmup, then linear or cosine decay (or constant)."""
-    if warmup > 0 and step < warmup:
-        return lr * (step + 1) / warmup
-    if kind == "constant":
-        return lr
-    if step >= total:
-        return min_lr
-    ratio = (step - warmup) / max(1, total - warmup)
-    coeff = 0.5 * (1 + math.cos(math.pi * ratio)) if kind == "cosine" else 1 - ratio
-    return min_lr + coeff * (lr - min_lr)
 
 
 # ---- the loss -----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import wave
 from functools import lru_cache
 
 import numpy as np
-import torch
 
 SAMPLE_RATE = 16000
 HOP = 160
@@ -45,6 +44,19 @@ def mulberry32(seed):
         return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296.0
 
     return r
+
+
+def get_lr(step, lr, warmup, total, kind, min_lr=0.0):
+    """src-main/tuning/schedule.ts: warmup, then linear or cosine decay (or constant)."""
+    if warmup > 0 and step < warmup:
+        return lr * (step + 1) / warmup
+    if kind == "constant":
+        return lr
+    if step >= total:
+        return min_lr
+    ratio = (step - warmup) / max(1, total - warmup)
+    coeff = 0.5 * (1 + math.cos(math.pi * ratio)) if kind == "cosine" else 1 - ratio
+    return min_lr + coeff * (lr - min_lr)
 
 
 # ---- data ---------------------------------------------------------------------------------------
@@ -161,6 +173,8 @@ class Data:
 
     def batch(self, split, items, device):
         """items: [(idx, variant)] → input_features [B, mels, 3000], decoder_input_ids and labels [B, T]."""
+        import torch  # here, so the pure helpers above can be checked without torch installed
+
         clips = getattr(self, split)
         exs = [self.example(clips[i]["text"]) for i, _ in items]
         t = max(len(x) for x, _ in exs)
