@@ -8,6 +8,8 @@ import { UserError } from '../util/errors.ts';
 import type { Db } from '../store/db.ts';
 import { findProjectById } from '../store/projects.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
+import type { Run } from '../store/runs.ts';
+import { runBaseModel } from '../tuning/run.ts';
 
 export function baseModelRef(db: Db, projectId: number): string | null {
   return findProjectById(db, projectId).baseModel;
@@ -21,4 +23,10 @@ export function requireBaseModel(db: Db, projectId: number): { ref: string; dir:
   }
   // Never relative to the server's working directory (a stored "node_modules/tsx" is a repo id).
   return { ref, dir: resolveModelDir(ref, { relativePaths: false }) };
+}
+
+/** The folder of the base model run `r` was tuned from (the project's base for rows that do not record it). */
+export function runBaseModelDir(db: Db, projectId: number, r: Run): string {
+  const ref = runBaseModel(r);
+  return ref ? resolveModelDir(ref) : requireBaseModel(db, projectId).dir;
 }

@@ -15,7 +15,8 @@ import { hubCacheDir, listCachedModels, removeCachedModel, validateRepoId } from
 import { KNOWN_MODELS, resolveRepoId } from '../models/known-models.ts';
 import { resolveModelDir } from '../models/model-ref.ts';
 import type { JobHost } from '../jobs/host.ts';
-import { baseModelRef, requireBaseModel } from './base-model.ts';
+import { baseModelRef, runBaseModelDir } from './base-model.ts';
+import { runBaseModel } from '../tuning/run.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
 import { runPaths } from '../tuning/run.ts';
 import type { Events, Handlers, ModelInfo, ModelRemoval } from './contract.ts';
@@ -68,7 +69,7 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
       out.push({ id: base, name: path.basename(base), kind: 'base', local: existsSync(base), sizeBytes: null, isBase: true, detail: base });
     }
     for (const r of listRuns(store.db, projectId).filter((x) => x.status === 'succeeded').reverse()) {
-      const from = (r.config as { baseModel?: string }).baseModel ?? 'the base model';
+      const from = runBaseModel(r) ?? 'the base model';
       out.push({ id: `run:${r.id}`, name: `Run #${r.id}`, kind: 'tuned', local: true, sizeBytes: folderBytes(path.join(runPaths(store.dataDir, r.id).run, 'best')), isBase: false, detail: `tuned from ${from}` });
     }
     return out;
@@ -138,8 +139,7 @@ export function modelHandlers(ctx: ModelsContext): ModelHandlers {
 
     'models.export': ({ runId, format, outDir, scale }) => {
       const r = runOf(runId);
-      const baseRef = (r.config as { baseModel?: string }).baseModel;
-      const modelDir = baseRef ? resolveModelDir(baseRef) : requireBaseModel(store.db, projectId).dir;
+      const modelDir = runBaseModelDir(store.db, projectId, r);
       const params = { action: 'export' as const, format, modelDir, adapterDir: runPaths(store.dataDir, runId).run, outDir, scale: scale ?? 1 };
       return { jobId: ctx.jobs.start('model-export', params, { env: jobEnv(readSettings(store.dataDir)) }) };
     },

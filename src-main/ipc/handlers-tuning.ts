@@ -16,8 +16,7 @@ import { presetSettings } from '../tuning/config.ts';
 import { apiStatus, finishRun, ownRun, recoverInterruptedRuns, resumeRun, runDetail, runPaths, runSummary, startRun, type StartedRun } from '../tuning/run.ts';
 import { DEFAULT_TRADE_OFF_SCALES } from '../eval/grid.ts';
 import type { JobHost } from '../jobs/host.ts';
-import { resolveModelDir } from '../models/model-ref.ts';
-import { requireBaseModel } from './base-model.ts';
+import { requireBaseModel, runBaseModelDir } from './base-model.ts';
 import { jobEnv, readSettings } from './app-settings.ts';
 import type { CompareReport, Events, Handlers } from './contract.ts';
 
@@ -91,7 +90,7 @@ export function tuningHandlers(ctx: TuningContext): TuningHandlers {
       if (r.status !== 'succeeded') throw new UserError('RUN_NOT_DONE', `Run #${runId} is ${apiStatus(r)}; only a finished run can be compared.`);
       if (comparing.has(runId)) throw new UserError('BUSY', `Run #${runId} is being compared already; wait for that comparison to finish.`);
       const s = runSummary(store, r);
-      const base = s.baseModel ? resolveModelDir(s.baseModel) : requireBaseModel(store.db, projectId).dir;
+      const base = runBaseModelDir(store.db, projectId, r);
       const p = runPaths(store.dataDir, runId);
       const scales = [...new Set([...DEFAULT_TRADE_OFF_SCALES, ...(scale === undefined ? [] : [scale])])].sort((a, b) => a - b);
       const jobId = ctx.jobs.start('compare', { modelDir: base, adapterDir: p.run, dataDir: p.dataset, terms: s.terms, scales, reportPath: p.compare }, { env: env() });

@@ -119,6 +119,11 @@ export function recoverInterruptedRuns(store: Store, projectId: number): number 
   return n;
 }
 
+/** The base model a run was tuned from, as stored (a Hub id, `local/<name>` or a folder); null for very old rows. */
+export function runBaseModel(r: Run): string | null {
+  return ((r.config ?? {}) as Partial<StoredRunConfig>).baseModel ?? null;
+}
+
 /** The run `id` of this project, or NOT_FOUND. */
 export function ownRun(store: Store, projectId: number, id: number): Run {
   const r = listRuns(store.db, projectId).find((x) => x.id === id);
