@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { initBackend, parseBackendName, backendFromEnv } from '../compute/backend.ts';
 import { tune, type TuneEvent } from '../tuning/trainer.ts';
+import { formatStages } from '../tuning/stages.ts';
 import { DEFAULT_LR, DEFAULT_METHOD, METHODS, REGULARIZERS, defaultConfig, type Method, type Regularizer, type TuneConfig } from '../tuning/config.ts';
 import { readRunRecord } from '../tuning/run.ts';
 import { formatChangeReport } from '../tuning/change-report.ts';
@@ -113,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   let bar = progressBar(1, 'preparing', { quiet: true });
+  let stage = '';
   let outcome;
   try {
     outcome = await tune({
@@ -120,7 +122,11 @@ export async function run(argv: string[]): Promise<number> {
       onEvent: (e: TuneEvent) => {
         if (values.json) return void process.stdout.write(JSON.stringify(e) + '\n');
         if (e.type === 'prepare') {
-          if (e.done === 1) bar = progressBar(e.total, e.stage, { unit: ' clips' });
+          if (e.stage !== stage) {
+            if (stage) bar.done();
+            bar = progressBar(e.total, e.stage, { unit: ' clips' });
+            stage = e.stage;
+          }
           bar.update(e.done);
         } else if (e.type === 'start') {
           bar.done();
@@ -132,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
           bar.done(`  eval @${e.step}: val loss ${e.valLoss.toFixed(3)}${e.termRecall !== null ? `, term recall ${(e.termRecall * 100).toFixed(0)}%` : ''}${e.termLogprob !== null ? `, term log-prob ${e.termLogprob.toFixed(2)}` : ''}${e.generalLossDrift !== null ? `, general drift ${e.generalLossDrift >= 0 ? '+' : ''}${e.generalLossDrift.toFixed(3)}${e.guardOk ? '' : ' (guard!)'}` : ''}`);
         } else if (e.type === 'done') {
           bar.done(`done (${e.status}) after ${e.steps} steps; best step ${e.best?.step ?? '-'}; run in ${e.runDir}`);
+          console.error(`time by stage: ${formatStages(e.stages)}`);
         } else if (e.type === 'cancelled') {
           bar.done(`cancelled at step ${e.step}; resume with --resume`);
         }

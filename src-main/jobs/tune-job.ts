@@ -12,6 +12,7 @@ import { backendFromEnv, initBackend } from '../compute/backend.ts';
 import { tune, type TuneEvent } from '../tuning/trainer.ts';
 import type { TuneConfig } from '../tuning/config.ts';
 import type { JobContext, JobProgress } from './protocol.ts';
+import { formatStages } from '../tuning/stages.ts';
 
 export interface TuneJobParams {
   modelDir: string;
@@ -26,8 +27,9 @@ export interface TuneJobParams {
 export function progressOf(e: TuneEvent): JobProgress | null {
   switch (e.type) {
     case 'prepare':
-      // Loading is not training progress: the bar stays at 0 with a message.
-      return { done: 0, total: 1, message: `${e.stage} ${e.done}/${e.total}`, etaSec: null };
+      // A stage before training (loading audio, encoding clips): the bar shows that stage's own
+      // progress and the message names it, so the page says which stage the run is in.
+      return { done: e.done, total: Math.max(1, e.total), message: `${e.stage} ${e.done}/${e.total}`, etaSec: e.etaSec ?? null };
     case 'start':
       return {
         done: e.resumedFrom ?? 0,
@@ -44,7 +46,7 @@ export function progressOf(e: TuneEvent): JobProgress | null {
       return { done: e.step, total: Number.NaN, message: `evaluated at step ${e.step}${e.guardOk ? '' : ' (general speech drifted: not kept as best)'}`, metrics };
     }
     case 'done':
-      return { done: e.steps, total: e.steps, message: `done after ${e.steps} steps${e.best ? `; best at step ${e.best.step}` : ''}`, etaSec: 0 };
+      return { done: e.steps, total: e.steps, message: `done after ${e.steps} steps${e.best ? `; best at step ${e.best.step}` : ''}; ${formatStages(e.stages)}`, etaSec: 0 };
     default:
       return null;
   }

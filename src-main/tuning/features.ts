@@ -23,10 +23,16 @@ export function clipMel(clip: Clip, nMels: number, aug: AugmentConfig, variant: 
   return mel.data;
 }
 
+/** Clips per encoder call when the cache is filled ahead of training (one larger product per layer). */
+export const ENCODER_BATCH = 4;
+
 export class FeatureCache {
   private readonly encoded = new Map<string, Float32Array>();
   hits = 0;
   misses = 0;
+  /** Seconds spent computing log-mels and in the encoder (the run's stage breakdown). */
+  melSec = 0;
+  encodeSec = 0;
 
   constructor(
     private readonly model: WhisperModel,
@@ -46,12 +52,54 @@ export class FeatureCache {
     }
     this.misses++;
     const { nMels } = this.model.dims;
+    let t = performance.now();
     const mel = clipMel(clip, nMels, this.aug, variant, this.seed);
+    this.melSec += (performance.now() - t) / 1000;
+    t = performance.now();
     const out = tf.tidy(() => this.model.encode(tf.tensor3d(mel, [1, nMels, N_FRAMES])));
     const data = (await out.data()) as Float32Array;
     out.dispose();
+    this.encodeSec += (performance.now() - t) / 1000;
     if (this.frozen) this.encoded.set(key, data);
     return data;
+  }
+
+  /**
+   * Fills the cache ahead of training with every (clip, variant) the run will use, `batch` clips
+   * per encoder call, reporting progress with an ETA. Stops early (without error) when `signal`
+   * aborts; what was encoded stays cached. Only for a frozen encoder.
+   */
+  async precompute(
+    items: { clip: Clip; variant: number }[],
+    o: { batch?: number; signal?: AbortSignal; onProgress?: (done: number, total: number, etaSec: number | null) => void } = {},
+  ): Promise<void> {
+    if (!this.frozen) return;
+    const todo = items.filter((it) => !this.encoded.has(`${it.clip.id}#${it.variant}`));
+    const batch = Math.max(1, o.batch ?? ENCODER_BATCH);
+    const { nMels, nAudioCtx, nAudioState } = this.model.dims;
+    const per = nAudioCtx * nAudioState;
+    const t0 = performance.now();
+    o.onProgress?.(0, todo.length, null);
+    for (let i = 0; i < todo.length; i += batch) {
+      if (o.signal?.aborted) return;
+      const part = todo.slice(i, i + batch);
+      let t = performance.now();
+      const mels = new Float32Array(part.length * nMels * N_FRAMES);
+      part.forEach((it, j) => mels.set(clipMel(it.clip, nMels, this.aug, it.variant, this.seed), j * nMels * N_FRAMES));
+      this.melSec += (performance.now() - t) / 1000;
+      t = performance.now();
+      const out = tf.tidy(() => this.model.encode(tf.tensor3d(mels, [part.length, nMels, N_FRAMES])));
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      this.encodeSec += (performance.now() - t) / 1000;
+      part.forEach((it, j) => this.encoded.set(`${it.clip.id}#${it.variant}`, data.slice(j * per, (j + 1) * per)));
+      this.misses += part.length;
+      const done = Math.min(todo.length, i + batch);
+      const elapsed = (performance.now() - t0) / 1000;
+      o.onProgress?.(done, todo.length, done < todo.length ? (elapsed / done) * (todo.length - done) : 0);
+      // One event-loop turn per batch: a cancel message is seen between batches.
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** Stacks cached encoder outputs into [B, S, D]. */

@@ -11,7 +11,8 @@ import { currentBackend } from '../compute/backend.ts';
 import { loadWhisper } from '../whisper/load.ts';
 import { readTrainingSet, type Clip } from './dataset.ts';
 import { seedOf } from '../util/random.ts';
-import { FeatureCache } from './features.ts';
+import { ENCODER_BATCH, FeatureCache } from './features.ts';
+import { StageClock, type StageSeconds } from './stages.ts';
 import { collate, distillKl, makeExample, maskedCrossEntropy } from './loss.ts';
 import { TrainableSet } from './methods.ts';
 import { AdamW, DEFAULT_ADAMW } from './optimizer.ts';
@@ -50,12 +51,12 @@ export function recomputeEncoder(backend: string): boolean {
 }
 
 export type TuneEvent =
-  | { type: 'prepare'; stage: string; done: number; total: number }
+  | { type: 'prepare'; stage: string; done: number; total: number; etaSec?: number | null }
   | { type: 'start'; totalSteps: number; trainClips: number; validationClips: number; generalClips: number; trainable: number; encoderFrozen: boolean; resumedFrom: number | null; backend: string }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; samplesPerSec: number; etaSec: number }
   | ({ type: 'eval' } & EvalPoint)
   | { type: 'checkpoint'; step: number }
-  | { type: 'done'; status: 'completed' | 'early-stopped'; steps: number; best: { step: number; score: number } | null; runDir: string }
+  | { type: 'done'; status: 'completed' | 'early-stopped'; steps: number; best: { step: number; score: number } | null; runDir: string; stages: StageSeconds }
   | { type: 'cancelled'; step: number };
 
 export interface TuneOptions {
@@ -79,8 +80,9 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   mkdirSync(runDir, { recursive: true });
 
   // ---- model, data, what trains -------------------------------------------------------------
-  const { model, tokenizer: tok } = await loadWhisper(o.modelDir);
-  const data = await readTrainingSet(o.dataDir, (done, total) => emit({ type: 'prepare', stage: 'loading audio', done, total }));
+  const clock = new StageClock();
+  const { model, tokenizer: tok } = await clock.time('load', () => loadWhisper(o.modelDir));
+  const data = await clock.time('load', () => readTrainingSet(o.dataDir, (done, total) => emit({ type: 'prepare', stage: 'loading audio', done, total })));
   const set = new TrainableSet(model, c.method, c.seed);
   const feats = new FeatureCache(model, c.augment, c.seed, set.encoderFrozen);
   const prefix = tok.sotSequence({ language: tok.isMultilingual ? (c.language ?? 'en') : undefined, task: 'transcribe', timestamps: false });
@@ -155,7 +157,19 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     state = await loadCheckpoint(runDir, set.params, opt);
     resumedFrom = state.step;
   }
-  const baseGeneral = data.general.length ? (await set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }))).valLoss : null;
+  // ---- a frozen encoder runs once per (clip, variant) the run uses, batched, before the steps ----
+  if (set.encoderFrozen) {
+    const items = new Map<string, { clip: Clip; variant: number }>();
+    for (let k = state.step * perStep; k < totalSteps * perStep; k++) {
+      const e = exampleAt(k);
+      items.set(`${e.idx}#${e.variant}`, { clip: data.train[e.idx], variant: e.variant });
+    }
+    for (const clip of [...data.validation, ...data.general]) items.set(`${clip.id}#0`, { clip, variant: 0 });
+    await clock.time('features', () =>
+      feats.precompute([...items.values()], { batch: ENCODER_BATCH, signal: o.signal, onProgress: (done, total, etaSec) => emit({ type: 'prepare', stage: 'encoding clips', done, total, etaSec }) }),
+    );
+  }
+  const baseGeneral = data.general.length ? await clock.time('validation', async () => (await set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }))).valLoss) : null;
   const runInfo = {
     version: 1,
     model: resolve(o.modelDir),
@@ -169,13 +183,13 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     totalSteps,
   };
   const writeRun = (status: string, extra: object = {}) =>
-    writeJsonAtomic(join(runDir, 'run.json'), { ...runInfo, status, step: state.step, history: state.history, evals: state.evals, best: state.best, timings: { elapsedSec: state.elapsedSec, encoderCache: { entries: feats.size, hits: feats.hits, misses: feats.misses } }, ...extra });
+    writeJsonAtomic(join(runDir, 'run.json'), { ...runInfo, status, step: state.step, history: state.history, evals: state.evals, best: state.best, timings: { elapsedSec: state.elapsedSec, stages: clock.seconds(), melSec: feats.melSec, encoderSec: feats.encodeSec, encoderCache: { entries: feats.size, hits: feats.hits, misses: feats.misses } }, ...extra });
   writeRun('running');
   emit({ type: 'start', totalSteps, trainClips: data.train.length, validationClips: data.validation.length, generalClips: data.general.length, trainable: runInfo.trainable, encoderFrozen: set.encoderFrozen, resumedFrom, backend: runInfo.backend });
 
   const evaluate = async (step: number) => {
     if (set.lora) set.lora.training = false;
-    const v = await validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language });
+    const v = await clock.time('validation', () => validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language }));
     const drift = v.generalLoss !== null && baseGeneral !== null ? v.generalLoss - baseGeneral : null;
     const guardOk = drift === null || drift <= c.guardMaxLossDrift;
     // Score: term recall first, term log-prob second; without terms, the negative validation loss.
@@ -186,7 +200,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     if (guardOk && (state.best === null || score > state.best.score)) {
       state.best = { step, score };
       state.badEvals = 0;
-      await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
+      await clock.time('export', () => exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims }));
     } else state.badEvals++;
   };
 
@@ -247,6 +261,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
       tf.dispose([...grads.values()]);
       state.step = step + 1;
       const sec = (Date.now() - stepStart) / 1000;
+      clock.add('steps', sec);
       const samplesPerSec = perStep / Math.max(sec, 1e-6);
       state.elapsedSec = (Date.now() - t0) / 1000;
       const loss = lossSum / labelled;
@@ -258,20 +273,22 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         if (c.patience > 0 && state.badEvals >= c.patience) status = 'early-stopped';
       }
       if (state.step % c.checkpointEvery === 0 || state.step === totalSteps || status === 'early-stopped') {
-        await saveCheckpoint(runDir, set.params, opt, state);
+        await clock.time('export', () => saveCheckpoint(runDir, set.params, opt, state));
         writeRun('running');
         emit({ type: 'checkpoint', step: state.step });
       }
       if (status === 'early-stopped') break;
     }
     if (status === 'completed' || status === 'early-stopped') {
-      await exportRunArtifacts(join(runDir, 'adapter'), { modelDir: o.modelDir, model, set, dims: model.dims });
-      if (!state.best) {
-        state.best = { step: state.step, score: NaN };
-        await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
-      }
+      await clock.time('export', async () => {
+        await exportRunArtifacts(join(runDir, 'adapter'), { modelDir: o.modelDir, model, set, dims: model.dims });
+        if (!state.best) {
+          state.best = { step: state.step, score: NaN };
+          await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
+        }
+      });
       writeRun(status, { changeReport: await reportFor(model, set) });
-      emit({ type: 'done', status, steps: state.step, best: state.best, runDir });
+      emit({ type: 'done', status, steps: state.step, best: state.best, runDir, stages: clock.seconds() });
     } else if (status === 'cancelled') {
       // Keep every finished step: a cancelled run resumes from here, not from its last periodic checkpoint.
       if (state.step > 0) await saveCheckpoint(runDir, set.params, opt, state);
