@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { resolveDataDir } from '../store/paths.ts';
-import { defaultConfig, type TuneConfig } from '../tuning/config.ts';
+import { DEFAULT_METHOD, defaultConfig, type TuneConfig } from '../tuning/config.ts';
 import { exportRecipe, sourceFromRun, type RecipeSource } from '../recipe/write.ts';
 import { progressBar, type Progress } from './progress.ts';
 
@@ -42,8 +42,10 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.data || !values.model) throw new UserError('MISSING_ARGUMENT', '--config needs --data DATASET and --model MODEL too');
     const json = JSON.parse(readFileSync(values.config!, 'utf8')) as Partial<TuneConfig> & { config?: TuneConfig };
     const given = json.config ?? json;
-    const base = defaultConfig(given.method ?? undefined);
-    src = { config: { ...base, ...given, augment: { ...base.augment, ...given.augment } }, dataDir: values.data, model: values.model, runDir: null };
+    // A partial config is completed from tune's defaults (the method's own lr and regulariser too).
+    const method = { ...DEFAULT_METHOD, ...given.method, lora: { ...DEFAULT_METHOD.lora, ...given.method?.lora } };
+    const base = defaultConfig(method);
+    src = { config: { ...base, ...given, method, augment: { ...base.augment, ...given.augment } }, dataDir: values.data, model: values.model, runDir: null };
   }
   let bar: Progress | null = null;
   const r = await exportRecipe(src, values.out, {

@@ -175,6 +175,15 @@ test('vocab-tuner export-recipe --run writes the folder; the Python compiles and
     assert.match(readme, /vocab-tuner compare --model .*whisper-micro-en --adapter ~\/vt-cluster-run --data data --term PyTorch --term CUDA/);
     const pins = readFileSync(path.join(out, 'requirements.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     for (const l of pins) assert.match(l, /^[\w-]+==\d+(\.\d+)+$/, `pinned: ${l}`);
+    // --config: a partial trainer config is completed from tune's defaults for that method.
+    writeFileSync(path.join(tmp, 'cfg.json'), JSON.stringify({ method: { method: 'full' }, epochs: 2, terms: ['PyTorch'] }));
+    const fromCfg = spawnSync(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'export-recipe', '--config', path.join(tmp, 'cfg.json'), '--data', data, '--model', 'openai/whisper-small.en', '--out', path.join(tmp, 'from-config'), '--json'], { encoding: 'utf8' });
+    assert.equal(fromCfg.status, 0, fromCfg.stderr);
+    const rc = JSON.parse(readFileSync(path.join(tmp, 'from-config', 'recipe.json'), 'utf8'));
+    const full = { ...defaultConfig({ ...defaultConfig().method, method: 'full' }), epochs: 2, terms: ['PyTorch'] };
+    assert.deepEqual(rc, JSON.parse(JSON.stringify(recipeConfig(full, 'openai/whisper-small.en'))), 'a Hub id stays a Hub id; lr 1e-5 and L2-SP are the full method\'s defaults');
+    assert.equal(rc.learning_rate, 1e-5);
+    assert.ok(!existsSync(path.join(tmp, 'from-config', 'model')), 'a Hub model is not copied');
     // A second export into the same folder is refused, nothing overwritten.
     const again = spawnSync(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'export-recipe', '--run', runDir, '--out', out], { encoding: 'utf8' });
     assert.notEqual(again.status, 0);
