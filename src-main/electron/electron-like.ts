@@ -59,6 +59,27 @@ export interface IpcMainInvokeEventLike {
   senderFrame: { url: string; parent: unknown } | null;
 }
 
+/** Electron's utilityProcess (a Node child process the RunAsNode fuse does not affect). */
+export interface UtilityProcessLike {
+  fork(
+    modulePath: string,
+    args: string[],
+    opts: { execArgv: string[]; env: NodeJS.ProcessEnv; serviceName: string; stdio: 'inherit' | 'pipe' | 'ignore' },
+  ): {
+    pid: number | undefined;
+    postMessage(m: unknown): void;
+    on(event: 'message', fn: (m: unknown) => void): unknown;
+    on(event: 'exit', fn: (code: number) => void): unknown;
+    kill(): boolean;
+  };
+}
+
+/** Electron's protocol module: the app:// scheme the renderer is served from (app-protocol.ts). */
+export interface ProtocolLike {
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void;
+  handle(scheme: string, handler: (req: { url: string; method: string }) => Response | Promise<Response>): void;
+}
+
 export interface ElectronLike {
   BrowserWindow: new (opts: { width: number; height: number; minWidth: number; minHeight: number; show: boolean; title: string; backgroundColor: string; webPreferences: WebPreferencesLike }) => BrowserWindowLike;
   session: { defaultSession: SessionLike };

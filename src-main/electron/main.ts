@@ -18,6 +18,9 @@ import { createWindow } from './window.ts';
 import { menuTemplate } from './menu.ts';
 import type { AttentionWindowLike, BrowserWindowLike, DesktopLike, ElectronLike } from './electron-like.ts';
 import { Attention } from './attention.ts';
+import { handleAppProtocol, registerAppScheme } from './app-protocol.ts';
+import { utilitySpawn } from './utility-jobs.ts';
+import type { ProtocolLike, UtilityProcessLike } from './electron-like.ts';
 import { pickFolder } from './dialogs.ts';
 
 const { app, Menu, shell } = electron;
@@ -29,6 +32,10 @@ const PRELOAD = path.join(ROOT, 'dist-electron', 'preload.cjs');
 // such folder (electron-builder rebuilt node_modules' copy inside the package).
 const SQLITE_FOR_ELECTRON = path.join(ROOT, 'build-electron', 'better_sqlite3.node');
 if (existsSync(SQLITE_FOR_ELECTRON)) process.env.VOCAB_TUNER_SQLITE_BINDING ??= SQLITE_FOR_ELECTRON;
+
+// The page's own origin, app://vocab-tuner (not file://); must be registered before 'ready'.
+const protocol = electron.protocol as unknown as ProtocolLike;
+registerAppScheme(protocol);
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -48,10 +55,14 @@ if (!app.requestSingleInstanceLock()) {
     const desktop = electron as unknown as DesktopLike;
     // Taskbar/dock progress and a notification when a long job ends (attention.ts).
     const attention = new Attention(desktop, () => (win as unknown as AttentionWindowLike | null));
-    const jobs = new JobHost((e) => {
-      send(e.name, e.payload);
-      attention.onJobEvent(e);
-    });
+    // Jobs run as utility processes: the packaged app's RunAsNode fuse is off (no fork as Node).
+    const jobs = new JobHost(
+      (e) => {
+        send(e.name, e.payload);
+        attention.onJobEvent(e);
+      },
+      { spawn: utilitySpawn(electron.utilityProcess as unknown as UtilityProcessLike) },
+    );
     const handlers = createHandlers({
       store,
       jobs,
@@ -66,6 +77,7 @@ if (!app.requestSingleInstanceLock()) {
         menuTemplate({ isMac: process.platform === 'darwin', goTo: (page) => send('app.navigate', { page }), openDataDir: () => void shell.openPath(store.dataDir) }) as electron.MenuItemConstructorOptions[],
       ),
     );
+    handleAppProtocol(protocol, RENDERER_DIR);
     win = createWindow(real, { rendererDir: RENDERER_DIR, preload: PRELOAD, openExternal: (url) => void shell.openExternal(url) });
     app.on('before-quit', () => {
       void jobs.close();

@@ -4,12 +4,12 @@
  * only to our own page. Everything else a page could ask for (camera, notifications, geolocation,
  * clipboard, HID…) is refused.
  *
- * The page is loaded from `app://`-free plain files: `file://…/dist-renderer/index.html`.
- * "Our page" is therefore any URL under that exact folder.
+ * The page is loaded from the app's own scheme, `app://vocab-tuner/index.html` (app-protocol.ts
+ * serves `dist-renderer/` there), so "our page" is exactly that origin — never a file:// URL, which
+ * would share its origin with every file on the disk.
  */
-import { pathToFileURL } from 'node:url';
-import path from 'node:path';
 import { contentSecurityPolicy } from '../server/security.ts';
+import { APP_HOST, APP_INDEX, APP_SCHEME } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronLike, PermissionDetails, WebContentsLike, WebPreferencesLike } from './electron-like.ts';
 
 export interface WindowOptions {
@@ -37,8 +37,8 @@ export function webPreferences(preload: string): WebPreferencesLike {
   };
 }
 
-/** True when `url` is our renderer: a file under `rendererDir` (no query tricks, no other host). */
-export function isOwnPage(url: string | undefined, rendererDir: string): boolean {
+/** True when `url` is our renderer: on the app:// origin (no other scheme, host, user or port). */
+export function isOwnPage(url: string | undefined, _rendererDir?: string): boolean {
   if (!url) return false;
   let u: URL;
   try {
@@ -46,9 +46,7 @@ export function isOwnPage(url: string | undefined, rendererDir: string): boolean
   } catch {
     return false;
   }
-  if (u.protocol !== 'file:' || (u.host !== '' && u.host !== 'localhost')) return false;
-  const root = pathToFileURL(path.resolve(rendererDir)).pathname.replace(/\/?$/, '/');
-  return decodeURIComponent(u.pathname).startsWith(decodeURIComponent(root)) && !decodeURIComponent(u.pathname).includes('/../');
+  return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '';
 }
 
 /** Microphone only: 'media' with audio (never video), from our own page. */
@@ -93,6 +91,6 @@ export function createWindow(electron: ElectronLike, opts: WindowOptions): Brows
   });
   lockNavigation(win.webContents, opts.rendererDir, opts.openExternal);
   win.once('ready-to-show', () => win.show());
-  void win.loadFile(path.join(opts.rendererDir, 'index.html'));
+  void win.loadURL(APP_INDEX);
   return win;
 }

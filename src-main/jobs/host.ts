@@ -18,7 +18,7 @@
  * /proc (typed arrays live outside V8's heap); over the cap it is killed and fails with
  * JOB_MEMORY_LIMIT.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -46,8 +46,30 @@ export type JobOutcome<R = unknown> =
 const HEAVY: ReadonlySet<JobKind> = new Set<JobKind>(['tune', 'compare', 'transcribe', 'import', 'export']);
 const classOf = (k: JobKind): 'heavy' | 'light' => (HEAVY.has(k) ? 'heavy' : 'light');
 
+/**
+ * A job process as the host sees it: Node's ChildProcess (`fork`, the default), or — in the
+ * packaged desktop app, whose RunAsNode fuse is off so Electron's binary cannot be forked as Node —
+ * Electron's UtilityProcess behind an adapter (electron/utility-jobs.ts).
+ */
+export interface JobProcess {
+  readonly pid?: number;
+  readonly connected: boolean;
+  send(m: ToJob): unknown;
+  on(event: 'message', fn: (m: FromJob) => void): unknown;
+  on(event: 'exit', fn: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  kill(signal?: NodeJS.Signals): unknown;
+}
+
+export type SpawnJob = (worker: string, o: { execArgv: string[]; env: NodeJS.ProcessEnv }) => JobProcess;
+
+/** The default: a Node child with an IPC channel ('advanced' = structured clone: typed arrays cross without JSON). */
+export const forkJob: SpawnJob = (worker, o) =>
+  fork(worker, [], { execArgv: o.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: o.env }) as unknown as JobProcess;
+
 export interface JobHostOptions {
   cancelGraceMs?: number;
+  /** How job processes are started (default: Node's fork). */
+  spawn?: SpawnJob;
   /** Heavy jobs running at once (default 1, or VOCAB_TUNER_MAX_HEAVY_JOBS). */
   maxHeavy?: number;
   /** Light jobs running at once (default 2). */
@@ -70,7 +92,7 @@ interface Job {
   module: string;
   params: unknown;
   opts: StartOptions;
-  child: ChildProcess | null;
+  child: JobProcess | null;
   startedAt: number;
   cancelling: boolean;
   finished: Promise<JobOutcome>;
@@ -163,11 +185,8 @@ export class JobHost {
   private launch(jobId: string): void {
     const j = this.jobs.get(jobId)!;
     const { kind, opts } = j;
-    const child = fork(WORKER, [], {
+    const child = (this.opts.spawn ?? forkJob)(WORKER, {
       execArgv: [...(needsTsx(WORKER) ? ['--import', 'tsx'] : []), ...(opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [])],
-      // 'advanced' = structured clone: typed arrays cross without JSON.
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: Object.fromEntries(Object.entries({ ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     });
     j.child = child;
@@ -255,7 +274,7 @@ export class JobHost {
  * kills it past `capMb`. 50 ms: a decode bomb allocating at memory speed gets at most a few
  * hundred MB past the cap before it is stopped.
  */
-function watchMemory(child: ChildProcess, capMb: number, onKill: () => void): NodeJS.Timeout | null {
+function watchMemory(child: JobProcess, capMb: number, onKill: () => void): NodeJS.Timeout | null {
   if (process.platform !== 'linux') return null;
   const file = `/proc/${child.pid}/status`;
   const t = setInterval(() => {

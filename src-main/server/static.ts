@@ -31,31 +31,51 @@ export function securityHeaders(): Record<string, string> {
   };
 }
 
+export type StaticFile = { status: 200; file: string; type: string; cache: string } | { status: 400 | 404 };
+
+/**
+ * The file a URL path names under `root`: decoded, `index.html` for a folder path, real path
+ * inside the real root (no traversal, no symlink out), a regular file. Shared by `serve` and the
+ * desktop app's app:// protocol (electron/app-protocol.ts).
+ */
+export function resolveStatic(root: string, pathname: string): StaticFile {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    return { status: 400 };
+  }
+  if (rel.includes('\0')) return { status: 400 };
+  if (rel.endsWith('/')) rel += 'index.html';
+  let realRoot: string;
+  let real: string;
+  try {
+    realRoot = fs.realpathSync(root);
+    real = fs.realpathSync(path.resolve(realRoot, '.' + rel));
+  } catch {
+    return { status: 404 }; // no such file (or no renderer build at all)
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return { status: 404 };
+  if (!fs.statSync(real).isFile()) return { status: 404 };
+  const type = TYPES[path.extname(real)] ?? 'application/octet-stream';
+  // Hashed asset names can be cached forever; index.html must always be fresh.
+  const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  return { status: 200, file: real, type, cache };
+}
+
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
   const send = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) => {
     res.writeHead(status, { ...securityHeaders(), 'Content-Type': type, ...extra });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method not allowed\n', undefined, { Allow: 'GET, HEAD' });
-  let rel: string;
+  let pathname: string;
   try {
-    rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    pathname = new URL(req.url ?? '/', 'http://x').pathname;
   } catch {
     return send(400, 'Bad path\n');
   }
-  if (rel.endsWith('/')) rel += 'index.html';
-  const realRoot = fs.realpathSync(root);
-  const file = path.resolve(realRoot, '.' + rel);
-  let real: string;
-  try {
-    real = fs.realpathSync(file);
-  } catch {
-    return send(404, 'Not found\n');
-  }
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return send(404, 'Not found\n');
-  if (!fs.statSync(real).isFile()) return send(404, 'Not found\n');
-  const type = TYPES[path.extname(real)] ?? 'application/octet-stream';
-  // Hashed asset names can be cached forever; index.html must always be fresh.
-  const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-  send(200, fs.readFileSync(real), type, { 'Cache-Control': cache });
+  const f = resolveStatic(root, pathname);
+  if (f.status !== 200) return send(f.status, f.status === 400 ? 'Bad path\n' : 'Not found\n');
+  send(200, fs.readFileSync(f.file), f.type, { 'Cache-Control': f.cache });
 }

@@ -70,7 +70,13 @@ test('the compiled main process starts under Node with the Electron stand-in: st
     // Window created, sandboxed, loading the built renderer.
     const win = records.find((r) => r.event === 'BrowserWindow');
     assert.ok(win && win.sandbox === true && win.contextIsolation === true, JSON.stringify(win));
-    assert.ok(records.some((r) => r.event === 'BrowserWindow.loadFile' && String(r.file).endsWith(path.join('dist-renderer', 'index.html'))));
+    // …from its own app:// origin (registered privileged before 'ready', served by the app's handler), not file://.
+    assert.ok(records.some((r) => r.event === 'protocol.registerSchemesAsPrivileged' && JSON.stringify(r.schemes).includes('"scheme":"app"')));
+    assert.ok(records.some((r) => r.event === 'BrowserWindow.loadURL' && r.url === 'app://vocab-tuner/index.html'), 'the page is loaded from app://');
+    const page = records.find((r) => r.event === 'protocol.response');
+    assert.ok(page && (page.status === 200 || (page.status === 404 && !existsSync(path.join(repoRoot, 'dist-renderer', 'index.html')))) && page.csp === true, JSON.stringify(page));
+    // Jobs ran as utility processes (the packaged app's RunAsNode fuse is off).
+    assert.ok(records.some((r) => r.event === 'utilityProcess.fork'), 'jobs start through utilityProcess.fork');
     // IPC answered from the window's page, by the real store; the import ran in a compiled job.
     const results = records.filter((r) => r.event === 'ipc.result') as unknown as { channel: string; result: { ok: boolean; value: any } }[];
     assert.deepEqual(results.map((r) => [r.channel, r.result.ok]), [['app.info', true], ['clips.import', true], ['clips.list', true], ['backends.list', true]], JSON.stringify(results));

@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createWindow, isOwnPage } from '../../../src-main/electron/window.ts';
+import { APP_INDEX } from '../../../src-main/electron/app-protocol.ts';
 import { handleCall, registerIpc } from '../../../src-main/electron/register.ts';
 import { API_CHANNELS, type Handlers } from '../../../src-main/ipc/contract.ts';
 import type { ElectronLike, IpcMainInvokeEventLike, PermissionDetails, WebContentsLike } from '../../../src-main/electron/electron-like.ts';
 
 const RENDERER = path.resolve('/opt/vocab-tuner/dist-renderer');
-const OWN = pathToFileURL(path.join(RENDERER, 'index.html')).href;
+const OWN = APP_INDEX;
 
 function fakeElectron() {
   const rec = {
@@ -40,7 +41,7 @@ function fakeElectron() {
       constructor(o: unknown) {
         rec.windowOpts = o;
       }
-      loadURL = async () => {};
+      loadURL = async (u: string) => void (rec.loaded = u);
       loadFile = async (f: string) => void (rec.loaded = f);
       once() {}
       show() {}
@@ -75,7 +76,7 @@ test('the window is created with every security setting on', () => {
   assert.equal(w.experimentalFeatures, false);
   assert.equal(w.navigateOnDragDrop, false);
   assert.equal(w.preload, '/opt/vocab-tuner/dist-electron/preload.cjs');
-  assert.equal(rec.loaded, path.join(RENDERER, 'index.html'));
+  assert.equal(rec.loaded, 'app://vocab-tuner/index.html', 'the page comes from the app:// scheme, not file://');
   let got: any;
   rec.headers({ url: OWN, responseHeaders: { 'X-A': ['1'] } }, (r: unknown) => (got = r));
   const csp = got.responseHeaders['Content-Security-Policy'][0] as string;
@@ -125,11 +126,14 @@ test('permissions: only the microphone, only for our own page', () => {
   assert.equal(rec.permCheck(wc, 'notifications', 'file:///', { requestingUrl: OWN }), false);
 });
 
-test('isOwnPage accepts only files under the renderer folder', () => {
+test('isOwnPage accepts only the app:// origin — no file:// URL, not even the renderer folder', () => {
   assert.equal(isOwnPage(OWN, RENDERER), true);
   assert.equal(isOwnPage(OWN + '#/record', RENDERER), true);
+  assert.equal(isOwnPage('app://vocab-tuner/assets/x.js', RENDERER), true);
+  assert.equal(isOwnPage(pathToFileURL(path.join(RENDERER, 'index.html')).href, RENDERER), false);
   assert.equal(isOwnPage(pathToFileURL(RENDERER + '-evil/index.html').href, RENDERER), false);
-  assert.equal(isOwnPage('file://remote-host' + pathToFileURL(path.join(RENDERER, 'index.html')).pathname, RENDERER), false);
+  assert.equal(isOwnPage('app://evil/index.html', RENDERER), false);
+  assert.equal(isOwnPage('app://user@vocab-tuner/index.html', RENDERER), false);
   assert.equal(isOwnPage('not a url', RENDERER), false);
   assert.equal(isOwnPage(undefined, RENDERER), false);
 });

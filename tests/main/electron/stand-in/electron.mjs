@@ -6,6 +6,7 @@
 // STAND_IN_SCRIPT (JSON: [{ "call": channel, "args": [...] } | { "waitFor": event, "match": {…}, "ms": N }];
 // an argument { "$file": path } is sent as that file's bytes),
 // prints each result, and quits.
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -117,6 +118,14 @@ export class BrowserWindow {
   }
   async loadURL(url) {
     this.url = url;
+    record('BrowserWindow.loadURL', { url });
+    // The page itself, as Electron would fetch it through the app:// handler the app registered.
+    const handler = protocolHandlers.get(new URL(url).protocol.slice(0, -1));
+    if (handler) {
+      const res = await handler({ url, method: 'GET' });
+      record('protocol.response', { url, status: res.status, csp: res.headers.get('content-security-policy') !== null, type: res.headers.get('content-type') });
+    }
+    setTimeout(() => void drive(this), 0);
   }
   async loadFile(file) {
     this.url = pathToFileURL(file).href;
@@ -167,4 +176,30 @@ async function drive(win) {
   setTimeout(() => process.exit(0), 200);
 }
 
-export default { app, Menu, shell, ipcMain, session, Notification, dialog, BrowserWindow };
+const protocolHandlers = new Map();
+export const protocol = {
+  registerSchemesAsPrivileged: (schemes) => record('protocol.registerSchemesAsPrivileged', { schemes }),
+  handle: (scheme, fn) => (protocolHandlers.set(scheme, fn), record('protocol.handle', { scheme })),
+};
+
+/**
+ * Electron's utilityProcess as a Node child: same calls (fork, postMessage, 'message', 'exit',
+ * kill). The child is a plain Node fork, so the worker takes its process.send branch; the app's
+ * adapter (electron/utility-jobs.ts) is what this exercises.
+ */
+export const utilityProcess = {
+  fork: (modulePath, args, opts) => {
+    record('utilityProcess.fork', { serviceName: opts.serviceName });
+    const child = fork(modulePath, args, { execArgv: opts.execArgv, env: opts.env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      postMessage: (m) => child.send(m),
+      on: (event, fn) => (event === 'exit' ? child.on('exit', (code, signal) => fn(code ?? (signal ? 1 : 0))) : child.on('message', fn)),
+      kill: () => child.kill('SIGKILL'),
+    };
+  },
+};
+
+export default { app, Menu, shell, ipcMain, session, Notification, dialog, BrowserWindow, protocol, utilityProcess };
