@@ -116,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.adapter) await runner.prepareAdapters([values.adapter]);
     const loadMs = Math.round(performance.now() - t0);
     const samples = values.mic ? await listenMic(log) : await loadAudio(values.audio!);
+    log(`transcribing ${(samples.length / SAMPLE_RATE).toFixed(1)} s with ${values.adapter ? 'the base and the tuned model' : 'the base model'}${values['prompt-column'] ? ' (+ prompt)' : ''}… (models loaded in ${loadMs} ms)`);
     const r = { ...(await tryUtterance(runner, samples, { adapter: values.adapter ?? null, scale, terms, expected: values.text, withPrompt: values['prompt-column'] })), loadMs };
     console.log(values.json ? JSON.stringify(r) : formatTry(r, process.stdout.isTTY === true));
   } finally {
