@@ -71,8 +71,10 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask?: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
+    // Scale q ([T, K] per head) rather than the scores ([T, S]): the same product, one pass over
+    // 64× fewer elements in the encoder (1500 × 64 instead of 1500 × 1500 per head).
     const scale = 1 / Math.sqrt(q.shape[3]);
-    let scores = tf.mul(tf.matMul(q, k, false, true), scale);
+    let scores = tf.matMul(tf.mul(q, scale), k, false, true);
     if (mask) scores = tf.add(scores, mask);
     return tf.matMul(tf.softmax(scores, -1), v) as tf.Tensor4D;
   });
