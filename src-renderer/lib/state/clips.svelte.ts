@@ -61,23 +61,26 @@ export class ClipsState {
 
   /** Imports dropped audio files one by one; a file over the size limit is refused before upload. */
   async importFiles(files: File[]): Promise<void> {
+    // The last refusal stays on screen: the reload below would otherwise clear it at once.
+    let failure: unknown = null;
     for (const f of files) {
       if (f.size > LIMITS.importBytes) {
         // Refused before reading it: the back end would refuse it anyway, after the upload.
         const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
-        this.error = new ApiError('FILE_TOO_LARGE', `${f.name} is ${mb(f.size)}; audio files can be at most ${mb(LIMITS.importBytes)} (clips are at most 30 s). Cut it into shorter clips.`);
+        failure = new ApiError('FILE_TOO_LARGE', `${f.name} is ${mb(f.size)}; audio files can be at most ${mb(LIMITS.importBytes)} (clips are at most 30 s). Cut it into shorter clips.`);
         continue;
       }
       this.importing++;
       try {
         await call('clips.import', { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
       } catch (err) {
-        this.error = err;
+        failure = err;
       } finally {
         this.importing--;
       }
     }
     await this.load();
+    if (failure) this.error = failure;
   }
 
   async #edit(fn: () => Promise<unknown>): Promise<boolean> {
