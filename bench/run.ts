@@ -22,6 +22,9 @@ import { writeRandomCheckpoint, type WhisperPreset } from '../src-main/whisper/r
 import { loadWhisper } from '../src-main/whisper/load.ts';
 import { WhisperTokenizer } from '../src-main/whisper/tokenizer.ts';
 import { benchStore } from './store.ts';
+import { benchOneClick, type OneClickRun } from './one-click.ts';
+import { amdahl, measureAtThreads, type ScalingRun } from './scaling.ts';
+import { STAGES } from '../src-main/tuning/stages.ts';
 import { DEFAULT_PYTHON, describeBlas, probeTorch, runTorchReference, type TorchProbe, type TorchRun } from './torch.ts';
 import { benchEncoder, benchGreedy, benchLoraStep, benchMemory, profileEncoder, type MemoryRun, type Timing } from './whisper.ts';
 
@@ -38,11 +41,13 @@ const { values: args } = parseArgs({
     'memory-steps': { type: 'string' },
     python: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
+    'one-click': { type: 'boolean' },
+    'no-scaling': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench [-- --backends wasm,cpu,webgpu,tensorflow] [--sizes tiny,base] [--quick] [--no-profile] [--memory-steps N] [--python PATH | --no-torch]');
+  console.log('usage: npm run bench [-- --backends wasm,cpu,webgpu,tensorflow] [--sizes tiny,base] [--quick] [--no-profile] [--memory-steps N] [--python PATH | --no-torch] [--one-click | --no-one-click] [--no-scaling]\n  --one-click: the Tune button preset on 48 espeak-ng clips per size (default on, off with --quick)');
   process.exit(0);
 }
 const quick = args.quick;
@@ -125,12 +130,15 @@ interface Row {
 
 /**
  * The wasm heap is 32-bit (4 GB) and never shrinks. At base size a decoder-LoRA step with batch 8
- * (its tape holds the cross-attention keys/values of 8 × 1500 frames per layer) and the
- * encoder+decoder LoRA step (8 heads × 1500² attention per layer, kept for the backward pass)
- * run out of it, and an out-of-memory abort leaves the wasm module unusable for the rest of the
- * process. So on wasm, sizes above tiny measure the decoder step at batch 4 and skip the other.
+ * (its tape holds the cross-attention keys/values of 8 × 1500 frames per layer) runs out of it
+ * (XNNPACK reports out-of-memory), and an out-of-memory abort leaves the wasm module unusable for
+ * the rest of the process; the trainer splits such batches into micro-batches of 4. So on wasm,
+ * sizes above tiny measure the decoder step at batch 4. The encoder+decoder step runs at base
+ * since encoder blocks are recomputed in the backward pass (whisper/recompute.ts: heap 2.3 GB);
+ * larger sizes skip it.
  */
 const WASM_HEAP_LIMITED = (backend: BackendName, size: WhisperPreset) => backend === 'wasm' && size !== 'tiny' && size !== 'micro';
+const WASM_ENCDEC_LIMITED = (backend: BackendName, size: WhisperPreset) => WASM_HEAP_LIMITED(backend, size) && size !== 'base';
 
 const probes = await probeBackends();
 const { runs, skipped } = plan(probes);
@@ -170,7 +178,7 @@ for (const { backend, size } of runs) {
     row.greedy = await item(`greedy ${GREEDY_TOKENS} tokens`, () => benchGreedy(m, sot, GREEDY_TOKENS, reps, budget));
     row.decoderLoraBatch = WASM_HEAP_LIMITED(backend, size) ? 4 : 8;
     row.decoderLora = await item('decoder-LoRA step', () => benchLoraStep(m, eot, { batch: row.decoderLoraBatch!, nTok: 32, stacks: ['decoder'] }, reps, budget));
-    if (WASM_HEAP_LIMITED(backend, size)) row.errors['encoder+decoder LoRA step'] = 'skipped: exceeds the 4 GB wasm heap at this size';
+    if (WASM_ENCDEC_LIMITED(backend, size)) row.errors['encoder+decoder LoRA step'] = 'skipped: exceeds the 4 GB wasm heap at this size';
     else row.encDecLora = await item('encoder+decoder LoRA step', () => benchLoraStep(m, eot, { batch: 1, nTok: 32, stacks: ['encoder', 'decoder'] }, reps, budget));
     if (size === 'tiny' && (backend === 'wasm' || probe.accelerated)) {
       row.memory = await item(`${memorySteps} decoder-LoRA steps (batch 1 × 32)`, () => benchMemory(m, eot, memorySteps, 1, 32));
@@ -210,6 +218,35 @@ else {
     } catch (e) {
       torchErrors[size] = (e as Error).message.split('\n')[0];
       log(`PyTorch ${size} failed: ${torchErrors[size]}`);
+    }
+  }
+}
+
+// ---- thread scaling (wasm): the same rows at 1 thread, in child processes ----------------------
+const scaling: { size: WhisperPreset; one: ScalingRun; batch: number }[] = [];
+const wasmRows = rows.filter((r) => r.backend === 'wasm' && !r.errors.load && r.encoder && r.decoderLora);
+if (!args['no-scaling'] && threads > 1) {
+  for (const r of wasmRows) {
+    log(`thread scaling ${r.size}: 1 thread (the main rows ran at ${threads})`);
+    try {
+      scaling.push({ size: r.size, batch: r.decoderLoraBatch!, one: await measureAtThreads(await checkpointDir(r.size), 1, r.decoderLoraBatch!, reps, budget) });
+    } catch (e) {
+      log(`thread scaling ${r.size} failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
+// ---- one click: the Tune button's preset end to end, per size -----------------------------------
+const oneClick: OneClickRun[] = [];
+const oneClickErrors: string[] = [];
+if (args['one-click'] ?? !quick) {
+  for (const size of sizes) {
+    log(`one-click ${size}: the Tune button's preset on 48 espeak-ng clips, wasm, ${threads} threads`);
+    try {
+      oneClick.push(await benchOneClick(size, await checkpointDir(size), threads, log));
+    } catch (e) {
+      oneClickErrors.push(`${size}: ${(e as Error).message.split('\n')[0]}`);
+      log(`one-click ${size} failed: ${oneClickErrors.at(-1)}`);
     }
   }
 }
@@ -268,10 +305,28 @@ if (profile) {
   table('Where the wasm tiny encoder spends its time (tf.profile kernel time, one forward)', ['kernel', 'calls', 'ms', 'share'],
     profile.slice(0, 10).map((p) => [p.kernel, String(p.calls), p.ms.toFixed(0), `${((p.ms / total) * 100).toFixed(1)}%`]));
 }
+if (scaling.length) {
+  const cores = 8;
+  table(`Thread scaling, wasm: 1 vs ${threads} threads measured here; ${cores} cores is a projection (Amdahl from the measured speed-up), not a measurement`,
+    ['size', 'measurement', '1 thread (s)', `${threads} threads (s)`, 'speed-up', `projected at ${cores} (s)`],
+    scaling.flatMap(({ size, one, batch }) => {
+      const row = rows.find((r) => r.backend === 'wasm' && r.size === size)!;
+      return ([['encoder 30 s', one.encoder, row.encoder!], [`decoder-LoRA step b${batch}`, one.decoderLora, row.decoderLora!]] as const).map(([what, a, b]) => {
+        const s = a.wall / b.wall;
+        return [size, what, f(a.wall), f(b.wall), `${s.toFixed(2)}×`, f(a.wall / amdahl(s, threads, cores))];
+      });
+    }));
+}
+for (const e of oneClickErrors) console.log(`Not measured: one-click ${e}`);
+if (oneClick.length) {
+  table(`One click: the Tune button's preset (LoRA r8, 5 epochs, distillation) on 48 espeak-ng clips (30 train, 4 validation, 14 general), wasm, ${threads} threads — wall time by stage (s)`,
+    ['size', 'steps', 'encoder passes', ...STAGES, 'total'],
+    oneClick.map((o) => [o.size, String(o.steps), String(o.encoderPasses), ...STAGES.map((k) => f(o.stages[k], 1)), `${f(o.wallSec, 0)} (${(o.wallSec / 60).toFixed(1)} min)`]));
+}
 const storeOps = Object.keys(store).filter((k) => k.endsWith('_ms') && !k.endsWith('_cpu_ms'));
 table(`Store, ${store.clips} clip rows (ms)`, ['operation', 'wall', 'cpu'], storeOps.map((k) => [k.slice(0, -3), store[k].toFixed(1), store[k.replace(/_ms$/, '_cpu_ms')].toFixed(1)]));
 
-const result = { at: new Date().toISOString(), quick, reps, machine: m, skipped, threads, pytorch: { probe: torchProbe, runs: torchRuns, errors: torchErrors }, greedyTokens: GREEDY_TOKENS, rows, profile, store };
+const result = { at: new Date().toISOString(), quick, reps, machine: m, skipped, threads, scaling, oneClick, oneClickErrors, pytorch: { probe: torchProbe, runs: torchRuns, errors: torchErrors }, greedyTokens: GREEDY_TOKENS, rows, profile, store };
 const outDir = path.join(HERE, 'results');
 mkdirSync(outDir, { recursive: true });
 const file = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`);

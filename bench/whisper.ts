@@ -146,7 +146,7 @@ export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { 
   const step = async () => {
     const { value, grads } = tf.variableGrads(() => {
       // As the trainer does: encoder blocks recomputed in the backward pass where memory is tight.
-      const audio = frozen ? audioIn : model.encode(audioIn, { recompute: recomputeEncoder(currentBackend()) });
+      const audio = frozen ? audioIn : model.encode(audioIn, { recompute: recomputeEncoder(currentBackend(), model.dims) });
       return maskedCrossEntropy(model.decodeFull(inputs, audio), labelT);
     }, vars);
     const loss = (await value.data())[0];

@@ -43,11 +43,13 @@ export function microBatchLimit(backend: string, dims: { nTextState: number }, e
 
 /**
  * Whether encoder blocks are recomputed in the backward pass (whisper/recompute.ts) when the
- * encoder trains: on wasm, where the 4 GB heap cannot hold every block's attention matrices at
- * base width and above; elsewhere memory is cheaper than the extra forward.
+ * encoder trains: on wasm at base width and above, where the 4 GB heap cannot hold every block's
+ * attention matrices (an encoder+decoder step at base aborted; with recomputation its heap is
+ * 2.3 GB). At tiny everything fits and the extra forward would only cost time (4.1 → 6.0 s per
+ * step); GPU backends have memory to spare.
  */
-export function recomputeEncoder(backend: string): boolean {
-  return backend === 'wasm';
+export function recomputeEncoder(backend: string, dims: { nAudioState: number }): boolean {
+  return backend === 'wasm' && dims.nAudioState >= 512;
 }
 
 export type TuneEvent =
@@ -124,7 +126,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     return { b, audioIn, dispose: () => tf.dispose([b.inputs, b.labels, audioIn]) };
   };
   type Prepared = Awaited<ReturnType<typeof prepare>>;
-  const recompute = recomputeEncoder(currentBackend());
+  const recompute = recomputeEncoder(currentBackend(), model.dims);
   const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn, { recompute }));
   /** The training objective: cross-entropy plus the chosen regulariser. */
   const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null) => (): tf.Scalar => {

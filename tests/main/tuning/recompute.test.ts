@@ -85,3 +85,12 @@ for (const c of CASES) {
     model.dispose();
   });
 }
+
+test('the trainer recomputes encoder blocks on wasm from base width up, nowhere else', async () => {
+  const { recomputeEncoder } = await import('../../../src-main/tuning/trainer.ts');
+  assert.equal(recomputeEncoder('wasm', { nAudioState: 384 }), false, 'tiny fits the heap: no extra forward');
+  assert.equal(recomputeEncoder('wasm', { nAudioState: 512 }), true, 'base needs it');
+  assert.equal(recomputeEncoder('wasm', { nAudioState: 1280 }), true);
+  assert.equal(recomputeEncoder('webgpu', { nAudioState: 1280 }), false);
+  assert.equal(recomputeEncoder('tensorflow', { nAudioState: 512 }), false);
+});
