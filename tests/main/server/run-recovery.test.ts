@@ -39,8 +39,10 @@ test('cancel keeps the finished steps and Resume completes the run; a run cut of
     await c.ok('settings.set', { backend: 'wasm' });
     const cfg = { method: 'lora', lr: 5e-3, epochs: 1, rank: 4, regularizer: 'none', regWeight: 0, steps: 6 };
     const started = await c.ok('tune.start', cfg);
-    // Cancel once two steps have run.
-    while (!c.events.some((e) => e.event === 'job.progress' && e.payload.jobId === started.jobId && e.payload.done >= 2)) await new Promise((r) => setTimeout(r, 20));
+    // Cancel once two training steps have run (the stages before training — loading audio,
+    // encoding clips — report progress of their own, with messages that do not start with "step").
+    const stepsDone = () => c.events.some((e) => e.event === 'job.progress' && e.payload.jobId === started.jobId && e.payload.message.startsWith('step') && e.payload.done >= 2);
+    while (!stepsDone()) await new Promise((r) => setTimeout(r, 20));
     await c.ok('jobs.cancel', started.jobId);
     assert.equal((await c.finished(started.jobId)).status, 'cancelled');
     let [run] = await c.ok('runs.list');
