@@ -178,7 +178,12 @@ export function planImport(folder: string): ImportItem[] {
       rows.forEach((row, i) => {
         const audio = safeJoin(root, path.dirname(file), row.file_name, where(i));
         if (!fs.existsSync(audio)) fail('IMPORT_METADATA_INVALID', `${where(i)}: ${String(row.file_name)} does not exist.`);
-        items.push({ audio, name: checkName(path.relative(root, audio)), transcript: transcriptOf(row, where(i)), split: parseSplit(row.split, where(i), split) });
+        // Our own export keeps the forgetting-guard clips in test/ with subset = general (the
+        // `datasets` library drops unknown split folders); read them back as the general split, or
+        // the trainer would never see its guard set (runs started from the app had none).
+        const sp = parseSplit(row.split, where(i), split);
+        const general = sp === 'test' && typeof row.subset === 'string' && row.subset.trim() === 'general';
+        items.push({ audio, name: checkName(path.relative(root, audio)), transcript: transcriptOf(row, where(i)), split: general ? 'general' : sp });
       });
     }
   } else {

@@ -89,6 +89,17 @@ test('export is an audiofolder with train/validation/test that datasets loads, a
   assert.equal(back.length, 17);
   assert.deepEqual(back.map((x) => x.transcript).sort(), all.map((x) => x.transcription).sort());
   assert.deepEqual(back.map((x) => x.sha256).sort(), bySplit.map((x) => x.sha256).sort());
+  // …and the guard clips come back as the general split, not as held-out test clips.
+  const splitOf = (rows: { sha256: string; split: string | null }[]) => Object.fromEntries(rows.map((x) => [x.sha256, x.split]));
+  assert.deepEqual(splitOf(back), splitOf(bySplit), 'every clip keeps its store split, general included');
+
+  // The trainer reads the same export with the guard set filled (it was silently empty before:
+  // test/ + subset=general was read as held out, so app runs had no forgetting guard).
+  const ts = await readTrainingSet(out);
+  assert.equal(ts.general.length, bySplit.filter((x) => x.split === 'general').length);
+  assert.ok(ts.general.length > 0, 'the fixture has guard clips');
+  assert.deepEqual(ts.general.map((c) => c.text).sort(), ds.test.filter((x) => x.subset === 'general').map((x) => x.transcription).sort());
+  assert.equal(ts.train.length, ds.train.length);
 });
 
 test('export refuses a target that is not empty', () => {
