@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     python: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
     'one-click': { type: 'boolean' },
+    'no-one-click': { type: 'boolean', default: false },
     'no-scaling': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -239,7 +240,7 @@ if (!args['no-scaling'] && threads > 1) {
 // ---- one click: the Tune button's preset end to end, per size -----------------------------------
 const oneClick: OneClickRun[] = [];
 const oneClickErrors: string[] = [];
-if (args['one-click'] ?? !quick) {
+if (!args['no-one-click'] && (args['one-click'] ?? !quick)) {
   for (const size of sizes) {
     log(`one-click ${size}: the Tune button's preset on 48 espeak-ng clips, wasm, ${threads} threads`);
     try {
