@@ -105,6 +105,10 @@ test('importing a local HF folder validates it and registers it as local/<name>'
     const broken = path.join(cache, 'broken');
     mkdirSync(broken);
     writeFileSync(path.join(broken, 'config.json'), '{"model_type":"whisper"}');
+    // No weights at all: refused when the files are listed, before anything is opened.
+    await assert.rejects(importLocalModel(broken, { cacheDir: cache }), { code: 'MODEL_NO_SAFETENSORS' });
+    // Weights the checkpoint loader cannot read: refused by the loader.
+    writeFileSync(path.join(broken, 'model.safetensors'), Buffer.from('this is not a safetensors file'));
     await assert.rejects(importLocalModel(broken, { cacheDir: cache }), { code: 'CHECKPOINT_INVALID' });
     assert.ok(!existsSync(path.join(cache, 'models--local--broken')));
   } finally {
