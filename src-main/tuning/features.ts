@@ -9,6 +9,7 @@ import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import type { WhisperModel } from '../whisper/model.ts';
 import { augmentWave, specAugment, type AugmentConfig } from './augment.ts';
 import { seedOf } from '../util/random.ts';
+import { etaOrNull } from '../util/time.ts';
 import type { Clip } from './dataset.ts';
 
 /** Log-mel [nMels, 3000] of one clip in one augmentation variant (0 = clean). */
@@ -25,6 +26,9 @@ export function clipMel(clip: Clip, nMels: number, aug: AugmentConfig, variant: 
 
 /** Clips per encoder call when the cache is filled ahead of training (one larger product per layer). */
 export const ENCODER_BATCH = 4;
+
+/** Cache key of one clip in one augmentation variant. */
+const keyOf = (clip: Clip, variant: number) => `${clip.id}#${variant}`;
 
 export class FeatureCache {
   private readonly encoded = new Map<string, Float32Array>();
@@ -44,24 +48,12 @@ export class FeatureCache {
 
   /** Encoder output for a clip variant [S·D] on the host, computed at most once. */
   async encoderOutput(clip: Clip, variant: number): Promise<Float32Array> {
-    const key = `${clip.id}#${variant}`;
-    const hit = this.frozen ? this.encoded.get(key) : undefined;
+    const hit = this.frozen ? this.encoded.get(keyOf(clip, variant)) : undefined;
     if (hit) {
       this.hits++;
       return hit;
     }
-    this.misses++;
-    const { nMels } = this.model.dims;
-    let t = performance.now();
-    const mel = clipMel(clip, nMels, this.aug, variant, this.seed);
-    this.melSec += (performance.now() - t) / 1000;
-    t = performance.now();
-    const out = tf.tidy(() => this.model.encode(tf.tensor3d(mel, [1, nMels, N_FRAMES])));
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    this.encodeSec += (performance.now() - t) / 1000;
-    if (this.frozen) this.encoded.set(key, data);
-    return data;
+    return (await this.encodeMany([{ clip, variant }]))[0];
   }
 
   /**
@@ -74,32 +66,42 @@ export class FeatureCache {
     o: { batch?: number; signal?: AbortSignal; onProgress?: (done: number, total: number, etaSec: number | null) => void } = {},
   ): Promise<void> {
     if (!this.frozen) return;
-    const todo = items.filter((it) => !this.encoded.has(`${it.clip.id}#${it.variant}`));
+    const todo = items.filter((it) => !this.encoded.has(keyOf(it.clip, it.variant)));
     const batch = Math.max(1, o.batch ?? ENCODER_BATCH);
-    const { nMels, nAudioCtx, nAudioState } = this.model.dims;
-    const per = nAudioCtx * nAudioState;
     const t0 = performance.now();
     o.onProgress?.(0, todo.length, null);
     for (let i = 0; i < todo.length; i += batch) {
       if (o.signal?.aborted) return;
-      const part = todo.slice(i, i + batch);
-      let t = performance.now();
-      const mels = new Float32Array(part.length * nMels * N_FRAMES);
-      part.forEach((it, j) => mels.set(clipMel(it.clip, nMels, this.aug, it.variant, this.seed), j * nMels * N_FRAMES));
-      this.melSec += (performance.now() - t) / 1000;
-      t = performance.now();
-      const out = tf.tidy(() => this.model.encode(tf.tensor3d(mels, [part.length, nMels, N_FRAMES])));
-      const data = (await out.data()) as Float32Array;
-      out.dispose();
-      this.encodeSec += (performance.now() - t) / 1000;
-      part.forEach((it, j) => this.encoded.set(`${it.clip.id}#${it.variant}`, data.slice(j * per, (j + 1) * per)));
-      this.misses += part.length;
+      await this.encodeMany(todo.slice(i, i + batch));
       const done = Math.min(todo.length, i + batch);
-      const elapsed = (performance.now() - t0) / 1000;
-      o.onProgress?.(done, todo.length, done < todo.length ? (elapsed / done) * (todo.length - done) : 0);
+      o.onProgress?.(done, todo.length, etaOrNull(done, todo.length, (performance.now() - t0) / 1000));
       // One event-loop turn per batch: a cancel message is seen between batches.
       await new Promise((r) => setImmediate(r));
     }
+  }
+
+  /**
+   * Log-mels and one encoder call for `items` as a batch; each output [S·D] is returned and, with a
+   * frozen encoder, cached. Counts misses and the mel / encoder seconds.
+   */
+  private async encodeMany(items: { clip: Clip; variant: number }[]): Promise<Float32Array[]> {
+    const { nMels, nAudioCtx, nAudioState } = this.model.dims;
+    const per = nAudioCtx * nAudioState;
+    let t = performance.now();
+    const mels = new Float32Array(items.length * nMels * N_FRAMES);
+    items.forEach((it, j) => mels.set(clipMel(it.clip, nMels, this.aug, it.variant, this.seed), j * nMels * N_FRAMES));
+    this.melSec += (performance.now() - t) / 1000;
+    t = performance.now();
+    const out = tf.tidy(() => this.model.encode(tf.tensor3d(mels, [items.length, nMels, N_FRAMES])));
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    this.encodeSec += (performance.now() - t) / 1000;
+    this.misses += items.length;
+    return items.map((it, j) => {
+      const one = items.length === 1 ? data : data.slice(j * per, (j + 1) * per);
+      if (this.frozen) this.encoded.set(keyOf(it.clip, it.variant), one);
+      return one;
+    });
   }
 
   /** Stacks cached encoder outputs into [B, S, D]. */
