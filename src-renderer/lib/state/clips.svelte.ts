@@ -7,6 +7,7 @@
 import type { Clip, Split, Term } from '../../../src-main/ipc/contract.ts';
 import { LIMITS } from '../../../src-main/ipc/limits.ts';
 import { ApiError, call, on } from '../api.ts';
+import { editThenReload } from './edit.ts';
 
 export class ClipsState {
   list = $state.raw<Clip[]>([]);
@@ -83,15 +84,8 @@ export class ClipsState {
     if (failure) this.error = failure;
   }
 
-  async #edit(fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await fn();
-      await this.load();
-      return true;
-    } catch (e) {
-      this.error = e;
-      return false;
-    }
+  #edit(fn: () => Promise<unknown>): Promise<boolean> {
+    return editThenReload(this, fn);
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@
  */
 import type { Script, Term, TermInput } from '../../../src-main/ipc/contract.ts';
 import { call, on } from '../api.ts';
+import { editThenReload } from './edit.ts';
 
 export class TermsState {
   list = $state.raw<Term[]>([]);
@@ -41,16 +42,8 @@ export class TermsState {
     return this.script?.coverage.find((c) => c.termId === termId);
   }
 
-  /** Runs one edit, then reloads; resolves true when it succeeded (the error is kept otherwise). */
-  async #edit(fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await fn();
-      await this.load();
-      return true;
-    } catch (e) {
-      this.error = e;
-      return false;
-    }
+  #edit(fn: () => Promise<unknown>): Promise<boolean> {
+    return editThenReload(this, fn);
   }
 
   add(input: TermInput): Promise<boolean> {
