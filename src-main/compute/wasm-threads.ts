@@ -58,8 +58,7 @@ export function requestedThreads(env: NodeJS.ProcessEnv = process.env): number {
     }
     return Math.min(n, MAX_WASM_THREADS);
   }
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cores, MAX_WASM_THREADS));
+  return Math.max(1, Math.min(os.availableParallelism(), MAX_WASM_THREADS));
 }
 
 /** What the running wasm backend uses; null before it started. */
