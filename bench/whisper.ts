@@ -146,8 +146,8 @@ export function makeLoraStep(model: WhisperModel, eot: number, s: StepSetup): { 
   const step = async () => {
     const { value, grads } = tf.variableGrads(() => {
       // As the trainer does: encoder blocks recomputed in the backward pass where memory is tight.
-      const audio = frozen ? audioIn : model.encode(audioIn, { recompute: recomputeEncoder(currentBackend(), model.dims) });
-      return maskedCrossEntropy(model.decodeFull(inputs, audio), labelT);
+      const audio = frozen ? audioIn : set.tuned.encode(audioIn, { recompute: recomputeEncoder(currentBackend(), model.dims) });
+      return maskedCrossEntropy(set.tuned.decodeFull(inputs, audio), labelT);
     }, vars);
     const loss = (await value.data())[0];
     const named = new Map(Object.entries(grads).map(([vn, g]) => [byName.get(vn)!, g]));

@@ -161,7 +161,7 @@ export async function run(argv: string[]): Promise<number> {
     runner.dispose();
   }
   const s = runner.stats;
-  console.error(`compared ${report.models.length} configurations in ${formatDuration((Date.now() - started) / 1000)}: ${s.decodes} decodes, ${s.probes} probes, encoder ${s.encoderRuns} runs + ${s.encoderCacheHits} cached${s.reloads ? `, ${s.reloads} base reloads` : ''}`);
+  console.error(`compared ${report.models.length} configurations in ${formatDuration((Date.now() - started) / 1000)}: ${s.decodes} decodes, ${s.probes} probes, encoder ${s.encoderRuns} runs + ${s.encoderCacheHits} cached`);
   if (values.html) {
     writeFileAtomic(values.html, renderReport(report));
     console.error(`report written to ${path.resolve(values.html)}`);

@@ -45,7 +45,10 @@ export async function openModel(a: ModelArgs): Promise<LoadedWhisper & { backend
   if (a.adapter) {
     if (!existsSync(a.adapter)) throw new UserError('ADAPTER_NOT_FOUND', `adapter folder ${a.adapter} does not exist`);
     const { applyAdapterDir } = await import('../tuning/apply-adapter.ts');
-    await applyAdapterDir(loaded, a.adapter, parseScale(a['adapter-scale']));
+    // The tuned model is a view over the loaded weights; disposing it frees them (and the process
+    // ends with the command, which frees the adapter's own few tensors).
+    const tuned = await applyAdapterDir(loaded, a.adapter, parseScale(a['adapter-scale']));
+    return { ...loaded, model: tuned.model, backend: choice.chosen };
   } else if (a['adapter-scale'] !== undefined) {
     parseScale(a['adapter-scale']);
   }

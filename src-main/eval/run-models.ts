@@ -1,7 +1,8 @@
 /**
- * The real Whisper behind `runComparison`: one base model loaded once per process, adapters put on
- * and taken off per (adapter, scale) setting, and the clip's encoder output reused wherever the
- * encoder is the base one.
+ * The real Whisper behind `runComparison`: the base weights loaded once per process, each (adapter,
+ * scale) setting a state over them (whisper/weights.ts) — base, tuned and blends never reload
+ * anything from disk, and an adapter folder is read once whatever scales it is used at — and the
+ * clip's encoder output reused wherever the encoder is the base one.
  *
  * Why the encoder cache pays: runComparison decodes every clip once per configuration (base,
  * base + prompt, tuned, tuned + prompt, three sweep scales) and probes the term clips per row, so
@@ -26,9 +27,9 @@ import { loadAudio } from '../audio/load.ts';
 import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import { UserError } from '../util/errors.ts';
 import { eta } from '../util/time.ts';
-import { applyAdapterDir, resolveAdapterDir, notAnAdapter, type AdapterKind, type AppliedAdapter } from '../tuning/apply-adapter.ts';
-import { readPeftAdapter } from '../tuning/peft.ts';
+import { adapterState, readAdapter, type AdapterSource, type AppliedAdapter } from '../tuning/apply-adapter.ts';
 import { loadWhisper, type LoadedWhisper } from '../whisper/load.ts';
+import type { WhisperModel } from '../whisper/model.ts';
 import { decodedForm, probeTranscript } from '../whisper/probe.ts';
 import { decodeWithFallback, melWindow, transcribeSamples, type TranscribeOptions } from '../whisper/transcribe.ts';
 import { termProbesFromProbeResult, type CompareProgress, type DecodeSettings, type ProbeFn, type TranscribeFn } from './compare.ts';
@@ -51,8 +52,8 @@ export type ModelRunnerOptions = {
   cacheBytes?: number;
 };
 
-/** What an adapter folder is, found once before any decoding (so a bad folder fails early). */
-type AdapterInfo = { dir: string; kind: AdapterKind; touchesEncoder: boolean };
+/** An adapter folder read and checked once, before any decoding (so a bad folder fails early). */
+type AdapterInfo = { source: AdapterSource; touchesEncoder: boolean };
 
 type FeatureKind = 'window' | 'probe';
 
@@ -62,24 +63,22 @@ export type RunnerStats = {
   probes: number;
   encoderRuns: number;
   encoderCacheHits: number;
-  /** Base model reloads (leaving a merged adapter, whose blend replaced the base weights). */
-  reloads: number;
   /** Probes not run: clip over 30 s or transcript longer than the decoder's context. */
   probesSkipped: number;
 };
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { decodes: 0, probes: 0, encoderRuns: 0, encoderCacheHits: 0, reloads: 0, probesSkipped: 0 };
+  readonly stats: RunnerStats = { decodes: 0, probes: 0, encoderRuns: 0, encoderCacheHits: 0, probesSkipped: 0 };
   private readonly adapters = new Map<string, AdapterInfo>();
   private readonly cache = new Map<string, Float32Array>();
   private cachedBytes = 0;
-  /** The adapter setting now on the model; null = the base as loaded. */
-  private current: { key: string; info: AdapterInfo; applied: AppliedAdapter } | null = null;
+  /** The adapter setting in use; null = the base as loaded. */
+  private current: { key: string; info: AdapterInfo; applied: AppliedAdapter; model: WhisperModel } | null = null;
   private readonly o: Required<ModelRunnerOptions>;
 
   private constructor(
     readonly modelDir: string,
-    private loaded: LoadedWhisper,
+    private readonly loaded: LoadedWhisper,
     o: ModelRunnerOptions,
   ) {
     this.o = { language: 'en', beamSize: 0, temperatures: [0], maxTokens: 0, topK: 5, cacheBytes: 2 ** 30, ...o };
@@ -90,8 +89,9 @@ export class ModelRunner {
     return new ModelRunner(path.resolve(modelDir), await loadWhisper(modelDir), o);
   }
 
+  /** The loaded base: its tokenizer and checkpoint, and the model under the current setting. */
   get model(): LoadedWhisper {
-    return this.loaded;
+    return { ...this.loaded, model: this.current?.model ?? this.loaded.model };
   }
 
   /** Whisper's English normaliser with the model folder's spelling map (normalizer.json). */
@@ -121,17 +121,10 @@ export class ModelRunner {
   private async info(dir: string): Promise<AdapterInfo> {
     const hit = this.adapters.get(dir);
     if (hit) return hit;
-    const found = await resolveAdapterDir(dir);
-    if (!found) throw notAnAdapter(path.resolve(dir));
-    let touchesEncoder = true;
-    if (found.kind === 'peft') {
-      const peft = await readPeftAdapter(found.dir, this.loaded.checkpoint.dims);
-      touchesEncoder = [...peft.pairs.keys()].some((m) => !m.startsWith('model.decoder.'));
-    } else {
-      // Scale 0 changes nothing but runs every check (same model size, readable tensors).
-      (await applyAdapterDir(this.loaded, found.dir, 0)).dispose();
-    }
-    const info = { dir: found.dir, kind: found.kind, touchesEncoder };
+    const source = await readAdapter(dir, this.loaded.checkpoint.dims, this.loaded.checkpoint.dir);
+    // A merged folder is a whole model: its encoder differs from the base one.
+    const touchesEncoder = source.kind === 'merged' || [...source.pairs.keys()].some((m) => !m.startsWith('model.decoder.'));
+    const info = { source, touchesEncoder };
     this.adapters.set(dir, info);
     return info;
   }
@@ -140,21 +133,13 @@ export class ModelRunner {
   private async settle(s: DecodeSettings): Promise<void> {
     const want = s.adapter && s.adapterScale !== 0 ? `${s.adapter}\u0000${s.adapterScale}` : null;
     if ((this.current?.key ?? null) === want) return;
-    if (this.current) {
-      const { info, applied } = this.current;
-      applied.dispose();
-      this.current = null;
-      if (info.kind === 'merged') {
-        // The blend replaced the base tensors in place: only a reload gives the base back.
-        this.loaded.model.dispose();
-        this.loaded = await loadWhisper(this.modelDir);
-        this.stats.reloads++;
-      }
-    }
+    // Leaving a setting is dropping its state: the base weights were never changed.
+    this.current?.applied.dispose();
+    this.current = null;
     if (want && s.adapter) {
       const info = await this.info(s.adapter);
-      const applied = await applyAdapterDir(this.loaded, info.dir, s.adapterScale);
-      this.current = { key: want, info, applied };
+      const applied = adapterState(this.loaded.model.weights, info.source, s.adapterScale);
+      this.current = { key: want, info, applied, model: this.loaded.model.withState(applied.state) };
     }
   }
 
@@ -185,7 +170,8 @@ export class ModelRunner {
     }
     this.stats.encoderRuns++;
     const mel = this.mel(samples, kind);
-    const out = tf.tidy(() => this.loaded.model.encode(tf.tensor3d(mel, [1, nMels, N_FRAMES])));
+    const model = this.current?.model ?? this.loaded.model;
+    const out = tf.tidy(() => model.encode(tf.tensor3d(mel, [1, nMels, N_FRAMES])));
     // Keep the first clips that fit rather than evicting: runComparison visits the clips in the
     // same order for every row, and with cyclic access an LRU would miss every time.
     if (cacheable && this.cachedBytes + out.size * 4 <= this.o.cacheBytes) {
@@ -216,7 +202,7 @@ export class ModelRunner {
   readonly transcribe: TranscribeFn = async (clip, s) => {
     await this.settle(s);
     const samples = await this.samples(clip);
-    const { model, tokenizer } = this.loaded;
+    const { model, tokenizer } = this.model;
     const o = this.decodeOptions();
     this.stats.decodes++;
     if (samples.length > N_SAMPLES) {
@@ -244,7 +230,7 @@ export class ModelRunner {
       this.stats.probesSkipped++;
       return [];
     }
-    const { model, tokenizer } = this.loaded;
+    const { model, tokenizer } = this.model;
     const audio = await this.encoded(clip, samples, 'probe');
     try {
       const result = await probeTranscript(model, tokenizer, audio, decodedForm(clip.reference), {
@@ -270,7 +256,7 @@ export class ModelRunner {
     return n > 0 ? [`${n} probe(s) skipped: the clip is over ${N_SAMPLES / SAMPLE_RATE} s or its transcript is longer than the decoder reads; those clips have no log-probs.`] : [];
   }
 
-  /** Frees the model, the adapter hook and the cache. */
+  /** Frees the model, the adapter state and the cache. */
   dispose(): void {
     this.current?.applied.dispose();
     this.current = null;

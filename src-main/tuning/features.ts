@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { HOP_LENGTH, N_FRAMES } from '../audio/constants.ts';
 import { logMelSpectrogram, padOrTrim } from '../audio/mel.ts';
 import type { WhisperModel } from '../whisper/model.ts';
+import type { WhisperDims } from '../whisper/config.ts';
 import { augmentWave, specAugment, type AugmentConfig } from './augment.ts';
 import { seedOf } from '../util/random.ts';
 import { etaOrNull } from '../util/time.ts';
@@ -39,21 +40,25 @@ export class FeatureCache {
   encodeSec = 0;
 
   constructor(
-    private readonly model: WhisperModel,
+    private readonly dims: WhisperDims,
     private readonly aug: AugmentConfig,
     private readonly seed: number,
     /** False while the encoder trains: its output then changes every step and is never cached. */
     private readonly frozen = true,
   ) {}
 
-  /** Encoder output for a clip variant [S·D] on the host, computed at most once. */
-  async encoderOutput(clip: Clip, variant: number): Promise<Float32Array> {
+  /**
+   * Encoder output for a clip variant [S·D] on the host under `model` (whose encoder runs on a
+   * miss), computed at most once. With a frozen encoder every state's encoder is the base one, so
+   * the cache serves the base and the tuned model alike.
+   */
+  async encoderOutput(model: WhisperModel, clip: Clip, variant: number): Promise<Float32Array> {
     const hit = this.frozen ? this.encoded.get(keyOf(clip, variant)) : undefined;
     if (hit) {
       this.hits++;
       return hit;
     }
-    return (await this.encodeMany([{ clip, variant }]))[0];
+    return (await this.encodeMany(model, [{ clip, variant }]))[0];
   }
 
   /**
@@ -62,6 +67,7 @@ export class FeatureCache {
    * aborts; what was encoded stays cached. Only for a frozen encoder.
    */
   async precompute(
+    model: WhisperModel,
     items: { clip: Clip; variant: number }[],
     o: { batch?: number; signal?: AbortSignal; onProgress?: (done: number, total: number, etaSec: number | null) => void } = {},
   ): Promise<void> {
@@ -72,7 +78,7 @@ export class FeatureCache {
     o.onProgress?.(0, todo.length, null);
     for (let i = 0; i < todo.length; i += batch) {
       if (o.signal?.aborted) return;
-      await this.encodeMany(todo.slice(i, i + batch));
+      await this.encodeMany(model, todo.slice(i, i + batch));
       const done = Math.min(todo.length, i + batch);
       o.onProgress?.(done, todo.length, etaOrNull(done, todo.length, (performance.now() - t0) / 1000));
       // One event-loop turn per batch: a cancel message is seen between batches.
@@ -84,15 +90,15 @@ export class FeatureCache {
    * Log-mels and one encoder call for `items` as a batch; each output [S·D] is returned and, with a
    * frozen encoder, cached. Counts misses and the mel / encoder seconds.
    */
-  private async encodeMany(items: { clip: Clip; variant: number }[]): Promise<Float32Array[]> {
-    const { nMels, nAudioCtx, nAudioState } = this.model.dims;
+  private async encodeMany(model: WhisperModel, items: { clip: Clip; variant: number }[]): Promise<Float32Array[]> {
+    const { nMels, nAudioCtx, nAudioState } = this.dims;
     const per = nAudioCtx * nAudioState;
     let t = performance.now();
     const mels = new Float32Array(items.length * nMels * N_FRAMES);
     items.forEach((it, j) => mels.set(clipMel(it.clip, nMels, this.aug, it.variant, this.seed), j * nMels * N_FRAMES));
     this.melSec += (performance.now() - t) / 1000;
     t = performance.now();
-    const out = tf.tidy(() => this.model.encode(tf.tensor3d(mels, [items.length, nMels, N_FRAMES])));
+    const out = tf.tidy(() => model.encode(tf.tensor3d(mels, [items.length, nMels, N_FRAMES])));
     const data = (await out.data()) as Float32Array;
     out.dispose();
     this.encodeSec += (performance.now() - t) / 1000;
@@ -104,18 +110,18 @@ export class FeatureCache {
     });
   }
 
-  /** Stacks cached encoder outputs into [B, S, D]. */
-  async audioBatch(clips: Clip[], variants: number[]): Promise<tf.Tensor3D> {
-    const { nAudioCtx, nAudioState } = this.model.dims;
+  /** Encoder outputs under `model` (cached where the encoder is frozen), stacked into [B, S, D]. */
+  async audioBatch(model: WhisperModel, clips: Clip[], variants: number[]): Promise<tf.Tensor3D> {
+    const { nAudioCtx, nAudioState } = this.dims;
     const per = nAudioCtx * nAudioState;
     const buf = new Float32Array(clips.length * per);
-    for (const [i, c] of clips.entries()) buf.set(await this.encoderOutput(c, variants[i]), i * per);
+    for (const [i, c] of clips.entries()) buf.set(await this.encoderOutput(model, c, variants[i]), i * per);
     return tf.tensor3d(buf, [clips.length, nAudioCtx, nAudioState]);
   }
 
   /** Mel batch [B, nMels, 3000] for runs that train the encoder. */
   melBatch(clips: Clip[], variants: number[]): tf.Tensor3D {
-    const { nMels } = this.model.dims;
+    const { nMels } = this.dims;
     const per = nMels * N_FRAMES;
     const buf = new Float32Array(clips.length * per);
     clips.forEach((c, i) => buf.set(clipMel(c, nMels, this.aug, variants[i], this.seed), i * per));

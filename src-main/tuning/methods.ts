@@ -1,10 +1,10 @@
 /**
- * The tuning methods a user picks from, and what each one trains. A method turns the model's
- * chosen weights into tf.Variables (keeping the base tensors for the regularisers and the change
- * report) or installs a LoRA adapter.
+ * The tuning methods a user picks from, and what each one trains: chosen weights as tf.Variables
+ * or a LoRA adapter, either way a state over the loaded weights that leaves them as they are.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperModel } from '../whisper/model.ts';
+import type { ModelState } from '../whisper/weights.ts';
 import { LoraAdapter } from './lora.ts';
 // The methods, their config and defaults live in config.ts (tf-free); re-exported here.
 import { DEFAULT_LR, DEFAULT_METHOD, METHODS, type Method, type MethodConfig } from './config.ts';
@@ -15,7 +15,7 @@ const NEVER = new Set(['model.encoder.embed_positions.weight']);
 
 /** Names of the model weights a method trains directly (LoRA trains none of them). */
 export function trainableNames(model: WhisperModel, c: MethodConfig): string[] {
-  const names = [...model.weights.map.keys()].filter((n) => !NEVER.has(n));
+  const names = model.weights.names().filter((n) => !NEVER.has(n));
   switch (c.method) {
     case 'lora':
       return [];
@@ -40,42 +40,48 @@ export function trainableNames(model: WhisperModel, c: MethodConfig): string[] {
 }
 
 /**
- * What a run trains, installed on a model. `params` keys are stable names used in checkpoints:
- * HF weight names, or "lora/<module>/A|B".
+ * What a run trains, as a state over the loaded weights (whisper/weights.ts): the chosen weights
+ * as tf.Variables that stand in for them, or a LoRA adapter's hook. The loaded weights are never
+ * replaced, so `base` (the empty state) is the base model at any time — for distillation targets,
+ * L2-SP / EWC and the change report — and `tuned` is the model being trained. `params` keys are
+ * stable names used in checkpoints: HF weight names, or "lora/<module>/A|B".
  */
 export class TrainableSet {
   readonly params = new Map<string, tf.Variable>();
-  /** Base tensors of directly trained weights (for L2-SP / EWC / distillation / the change report). */
-  readonly base = new Map<string, tf.Tensor>();
   lora: LoraAdapter | null = null;
   readonly encoderFrozen: boolean;
+  /** The base model: the loaded weights under the empty state. */
+  readonly base: WhisperModel;
+  /** The model being trained: the same weights under this run's state. */
+  readonly tuned: WhisperModel;
 
   constructor(
-    readonly model: WhisperModel,
+    model: WhisperModel,
     readonly config: MethodConfig,
     seed: number,
   ) {
+    this.base = model.asBase();
+    let state: ModelState;
     if (config.method === 'lora') {
-      this.lora = new LoraAdapter(config.lora, model.dims, seed);
-      for (const [mod, pair] of this.lora.modules) {
+      const lora = new LoraAdapter(config.lora, model.dims, seed);
+      this.lora = lora;
+      for (const [mod, pair] of lora.modules) {
         this.params.set(`lora/${mod}/A`, pair.A);
         this.params.set(`lora/${mod}/B`, pair.B);
       }
-      model.weights.hook = this.lora.hook();
-      const lora = this.lora;
-      model.weights.hookParams = (prefix) => lora.variablesUnder(prefix);
-      model.weights.replay = { get: () => lora.getDropoutSeed(), set: (s) => lora.setDropoutSeed(s) };
+      state = {
+        hook: lora.hook(),
+        hookParams: (prefix) => lora.variablesUnder(prefix),
+        replay: { get: () => lora.getDropoutSeed(), set: (s) => lora.setDropoutSeed(s) },
+      };
     } else {
       const names = trainableNames(model, config);
       if (names.length === 0) throw new Error(`method ${config.method} selects no weights to train`);
-      for (const name of names) {
-        const t = model.weights.map.get(name)!;
-        this.base.set(name, t);
-        const v = tf.variable(t, true);
-        this.params.set(name, v);
-        model.weights.map.set(name, v);
-      }
+      // A variable starts as a copy of its weight; the weight itself stays as loaded.
+      for (const name of names) this.params.set(name, tf.variable(model.weights.get(name), true));
+      state = { overrides: this.params };
     }
+    this.tuned = model.withState(state);
     this.encoderFrozen = ![...this.params.keys()].some((k) => k.startsWith('model.encoder.') || k.startsWith('lora/model.encoder.'));
   }
 
@@ -91,40 +97,14 @@ export class TrainableSet {
   deltas(): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();
     if (this.lora) for (const mod of this.lora.modules.keys()) out.set(`${mod}.weight`, this.lora.delta(mod));
-    else for (const [name, v] of this.params) out.set(name, tf.sub(v, this.base.get(name)!));
+    else for (const [name, v] of this.params) out.set(name, tf.sub(v, this.base.weights.get(name)));
     return out;
   }
 
-  /** Runs `fn` with the base model (adapter off / base tensors) — for distillation targets. */
-  withBase<T>(fn: () => T): T {
-    if (this.lora) {
-      const s = this.lora.runtimeScale;
-      this.lora.runtimeScale = 0;
-      try {
-        return fn();
-      } finally {
-        this.lora.runtimeScale = s;
-      }
-    }
-    for (const [name, t] of this.base) this.model.weights.map.set(name, t);
-    try {
-      return fn();
-    } finally {
-      for (const [name, v] of this.params) this.model.weights.map.set(name, v);
-    }
-  }
-
-  /** Removes the adapter / restores plain tensors; variables are disposed. Returns trained values. */
+  /** Frees the run's own tensors (variables, adapter factors); the loaded weights are untouched. */
   dispose(): void {
-    if (this.lora) {
-      this.model.weights.hook = undefined;
-      this.model.weights.hookParams = undefined;
-      this.model.weights.replay = undefined;
-      this.lora.dispose();
-    } else {
-      for (const [name, t] of this.base) this.model.weights.map.set(name, t);
-      for (const v of this.params.values()) v.dispose();
-    }
+    if (this.lora) this.lora.dispose();
+    else for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
 }

@@ -6,6 +6,7 @@
  *   the base logits; with LoRA the base is the same weights with the adapter off).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { WhisperModel } from '../whisper/model.ts';
 import type { TrainableSet } from './methods.ts';
 import { REGULARIZERS, type Regularizer } from './config.ts';
 export { REGULARIZERS, type Regularizer };
@@ -34,29 +35,22 @@ export function ewcPenalty(set: TrainableSet, fisher: Map<string, tf.Tensor>): t
 /**
  * Diagonal (empirical) Fisher of the base model: the mean over batches of the squared gradient of
  * the loss with respect to each weight the run will change. `weightNames` are HF names (for LoRA:
- * the adapted modules' ".weight"). `lossOf(i)` computes batch i's loss from the current weights.
- * The base weights are wrapped in temporary variables only for this computation.
+ * the adapted modules' ".weight"). `lossOf(model, i)` computes batch i's loss with `model`: the
+ * base weights with temporary variables standing in for the named ones (a state; nothing loaded
+ * is replaced), freed before this returns.
  */
 export function estimateFisher(
-  weights: Map<string, tf.Tensor>,
+  base: WhisperModel,
   weightNames: string[],
   nBatches: number,
-  lossOf: (i: number) => tf.Scalar,
+  lossOf: (model: WhisperModel, i: number) => tf.Scalar,
 ): Map<string, tf.Tensor> {
-  const temps = new Map<string, tf.Variable>();
-  const originals = new Map<string, tf.Tensor>();
-  for (const n of weightNames) {
-    const t = weights.get(n)!;
-    originals.set(n, t);
-    const v = tf.variable(t, true);
-    temps.set(n, v);
-    weights.set(n, v);
-  }
-  const acc = new Map<string, tf.Tensor>(weightNames.map((n) => [n, tf.zerosLike(originals.get(n)!)]));
+  const temps = new Map<string, tf.Variable>(weightNames.map((n) => [n, tf.variable(base.weights.get(n), true)]));
+  const model = base.withState({ overrides: temps });
+  const acc = new Map<string, tf.Tensor>(weightNames.map((n) => [n, tf.zerosLike(base.weights.get(n))]));
   try {
     for (let i = 0; i < nBatches; i++) {
-      const vars = [...temps.values()];
-      const { value, grads } = tf.variableGrads(() => lossOf(i), vars);
+      const { value, grads } = tf.variableGrads(() => lossOf(model, i), [...temps.values()]);
       for (const [n, v] of temps) {
         const prev = acc.get(n)!;
         acc.set(n, tf.tidy(() => tf.add(prev, tf.div(tf.square(grads[v.name]), nBatches))));
@@ -65,7 +59,6 @@ export function estimateFisher(
       tf.dispose([value, ...Object.values(grads)]);
     }
   } finally {
-    for (const [n, t] of originals) weights.set(n, t);
     for (const v of temps.values()) v.dispose();
   }
   return acc;

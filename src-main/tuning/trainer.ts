@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { currentBackend } from '../compute/backend.ts';
 import { loadWhisper } from '../whisper/load.ts';
+import type { WhisperModel } from '../whisper/model.ts';
 import { readTrainingSet, type Clip } from './dataset.ts';
 import { seedOf } from '../util/random.ts';
 import { ENCODER_BATCH, FeatureCache } from './features.ts';
@@ -86,7 +87,9 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   const { model, tokenizer: tok } = await clock.time('load', () => loadWhisper(o.modelDir));
   const data = await clock.time('load', () => readTrainingSet(o.dataDir, (done, total) => emit({ type: 'prepare', stage: 'loading audio', done, total })));
   const set = new TrainableSet(model, c.method, c.seed);
-  const feats = new FeatureCache(model, c.augment, c.seed, set.encoderFrozen);
+  // Two views of the same loaded weights: the base (empty state) and the one being trained.
+  const { base, tuned } = set;
+  const feats = new FeatureCache(model.dims, c.augment, c.seed, set.encoderFrozen);
   const prefix = tok.sotSequence({ language: tok.isMultilingual ? (c.language ?? 'en') : undefined, task: 'transcribe', timestamps: false });
   const encode = (clip: Clip) => makeExample(prefix, tok.encode(decodedForm(clip.text)), tok.special.eot, model.dims.nTextCtx);
   const examples = data.train.map(encode);
@@ -122,15 +125,15 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     const clips = items.map((i) => data.train[i.idx]);
     const b = collate(items.map((i) => examples[i.idx]), tok.special.eot);
     const variants = items.map((i) => i.variant);
-    const audioIn = set.encoderFrozen ? await feats.audioBatch(clips, variants) : feats.melBatch(clips, variants);
+    const audioIn = set.encoderFrozen ? await feats.audioBatch(base, clips, variants) : feats.melBatch(clips, variants);
     return { b, audioIn, dispose: () => tf.dispose([b.inputs, b.labels, audioIn]) };
   };
   type Prepared = Awaited<ReturnType<typeof prepare>>;
   const recompute = recomputeEncoder(currentBackend(), model.dims);
-  const logitsOf = (p: Prepared) => model.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : model.encode(p.audioIn, { recompute }));
+  const logitsOf = (m: WhisperModel, p: Prepared) => m.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : m.encode(p.audioIn, { recompute }));
   /** The training objective: cross-entropy plus the chosen regulariser. */
   const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null) => (): tf.Scalar => {
-    const logits = logitsOf(p);
+    const logits = logitsOf(tuned, p);
     let loss: tf.Tensor = maskedCrossEntropy(logits, p.b.labels);
     if (c.regWeight > 0 && c.regularizer === 'distill' && baseLogits) loss = tf.add(loss, tf.mul(distillKl(logits, baseLogits, p.b.labels), c.regWeight));
     if (c.regWeight > 0 && c.regularizer === 'l2sp') loss = tf.add(loss, tf.mul(l2sp(set), c.regWeight));
@@ -146,7 +149,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     const batches: Prepared[] = [];
     for (let i = 0; i < nb; i++) batches.push(await prepare(Array.from({ length: c.batchSize }, (_, j) => ({ idx: (i * c.batchSize + j) % data.train.length, variant: 0 }))));
     try {
-      fisher = set.withBase(() => estimateFisher(model.weights.map, names, nb, (i) => tf.tidy(() => maskedCrossEntropy(logitsOf(batches[i]), batches[i].b.labels))));
+      fisher = estimateFisher(base, names, nb, (m, i) => tf.tidy(() => maskedCrossEntropy(logitsOf(m, batches[i]), batches[i].b.labels)));
     } finally {
       for (const p of batches) p.dispose();
     }
@@ -168,10 +171,10 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     }
     for (const clip of [...data.validation, ...data.general]) items.set(`${clip.id}#0`, { clip, variant: 0 });
     await clock.time('features', () =>
-      feats.precompute([...items.values()], { batch: ENCODER_BATCH, signal: o.signal, onProgress: (done, total, etaSec) => emit({ type: 'prepare', stage: 'encoding clips', done, total, etaSec }) }),
+      feats.precompute(base, [...items.values()], { batch: ENCODER_BATCH, signal: o.signal, onProgress: (done, total, etaSec) => emit({ type: 'prepare', stage: 'encoding clips', done, total, etaSec }) }),
     );
   }
-  const baseGeneral = data.general.length ? await clock.time('validation', async () => (await set.withBase(() => validate(model, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false }))).valLoss) : null;
+  const baseGeneral = data.general.length ? await clock.time('validation', async () => (await validate(base, tok, feats, { validation: data.general, general: [], terms: [], prefix, decode: false })).valLoss) : null;
   const runInfo = {
     version: 1,
     model: resolve(o.modelDir),
@@ -191,7 +194,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
 
   const evaluate = async (step: number) => {
     if (set.lora) set.lora.training = false;
-    const v = await clock.time('validation', () => validate(model, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language }));
+    const v = await clock.time('validation', () => validate(tuned, tok, feats, { validation: data.validation, general: data.general, terms: c.terms, prefix, decode: c.evalDecode, language: c.language }));
     const drift = v.generalLoss !== null && baseGeneral !== null ? v.generalLoss - baseGeneral : null;
     const guardOk = drift === null || drift <= c.guardMaxLossDrift;
     // Score: term recall first, term log-prob second; without terms, the negative validation loss.
@@ -202,7 +205,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     if (guardOk && (state.best === null || score > state.best.score)) {
       state.best = { step, score };
       state.badEvals = 0;
-      await clock.time('export', () => exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims }));
+      await clock.time('export', () => exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, set }));
     } else state.badEvals++;
   };
 
@@ -240,7 +243,7 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         epoch = items[0].epoch;
         const p = await prepare(items);
         // Distillation targets: the base model on the same inputs, outside the gradient tape.
-        const baseLogits = c.regularizer === 'distill' && c.regWeight > 0 ? set.withBase(() => tf.tidy(() => logitsOf(p))) : null;
+        const baseLogits = c.regularizer === 'distill' && c.regWeight > 0 ? tf.tidy(() => logitsOf(base, p)) : null;
         const { value, grads: g } = tf.variableGrads(objective(p, baseLogits, fisher), [...set.params.values()]);
         const weight = p.b.count;
         lossSum += (await value.data())[0] * weight;
@@ -283,13 +286,13 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
     }
     if (status === 'completed' || status === 'early-stopped') {
       await clock.time('export', async () => {
-        await exportRunArtifacts(join(runDir, 'adapter'), { modelDir: o.modelDir, model, set, dims: model.dims });
+        await exportRunArtifacts(join(runDir, 'adapter'), { modelDir: o.modelDir, set });
         if (!state.best) {
           state.best = { step: state.step, score: NaN };
-          await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, model, set, dims: model.dims });
+          await exportRunArtifacts(join(runDir, 'best'), { modelDir: o.modelDir, set });
         }
       });
-      writeRun(status, { changeReport: await reportFor(model, set) });
+      writeRun(status, { changeReport: await reportFor(set) });
       emit({ type: 'done', status, steps: state.step, best: state.best, runDir, stages: clock.seconds() });
     } else if (status === 'cancelled') {
       // Keep every finished step: a cancelled run resumes from here, not from its last periodic checkpoint.

@@ -35,7 +35,7 @@ export async function meanLoss(model: WhisperModel, tok: WhisperTokenizer, feats
   for (let i = 0; i < clips.length; i += batch) {
     const part = clips.slice(i, i + batch);
     const b = collate(part.map((c) => makeExample(prefix, tok.encode(decodedForm(c.text)), tok.special.eot, model.dims.nTextCtx)), tok.special.eot);
-    const audio = await feats.audioBatch(part, part.map(() => 0));
+    const audio = await feats.audioBatch(model, part, part.map(() => 0));
     const loss = tf.tidy(() => maskedCrossEntropy(model.decodeFull(b.inputs, audio), b.labels));
     total += (await loss.data())[0] * b.count;
     count += b.count;
@@ -59,7 +59,7 @@ export async function validate(
   let wanted = 0;
   let found = 0;
   for (const c of withTerms) {
-    const audio = await feats.audioBatch([c], [0]);
+    const audio = await feats.audioBatch(model, [c], [0]);
     try {
       const p = await probeTranscript(model, tok, audio, decodedForm(c.text), { terms: o.terms, topK: 1, language: o.language });
       for (const t of p.terms) {

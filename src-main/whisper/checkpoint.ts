@@ -155,6 +155,17 @@ async function weightFiles(dir: string): Promise<Map<string, string[]>> {
   return byFile;
 }
 
+/** Weight reads per folder in this process, counted where the data is read. */
+const weightReads = new Map<string, number>();
+
+/**
+ * How many times this process has read the weights of the checkpoint in `dir` — what a caller
+ * that promises to load a model once (a comparison of base, tuned and blends) is tested with.
+ */
+export function checkpointReads(dir: string): number {
+  return weightReads.get(resolve(dir)) ?? 0;
+}
+
 /**
  * Reads and validates a checkpoint folder. Throws CheckpointError: 'CHECKPOINT_NOT_FOUND' when
  * `dir` is not a folder, 'CHECKPOINT_INVALID' (naming file and tensor/field) for anything else.
@@ -203,6 +214,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   }
 
   const weights = new Map<string, CheckpointTensor>();
+  weightReads.set(dir, (weightReads.get(dir) ?? 0) + 1);
   for (const [file, names] of files) {
     const wanted = names.filter((n) => expected.has(n));
     // Check shapes from the header before reading gigabytes of data.

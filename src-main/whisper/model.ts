@@ -1,9 +1,9 @@
 /**
  * The Whisper encoder–decoder (openai/whisper model.py, Hugging Face names), with a KV cache.
  *
- * Weights live in a Map of tensors keyed by Hugging Face names. Inference uses them as plain
- * tensors; the trainer wraps chosen ones in tf.Variables and may install a LoRA hook. The math is
- * the same either way (see layers.ts).
+ * The weights are loaded once and never change (weights.ts); a base, tuned or blended model is a
+ * view of them under a state (override tensors, an adapter hook). The math is the same for every
+ * state (see layers.ts), and the KV cache, the per-decode state, is passed to each decode call.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WhisperDims } from './config.ts';
@@ -15,12 +15,10 @@ import {
   layerNorm,
   linear,
   mergeHeads,
-  sinusoids,
   splitHeads,
-  type LinearHook,
-  type Weights,
 } from './layers.ts';
-import { recomputed, taping, type ReplayState } from './recompute.ts';
+import { recomputed, taping } from './recompute.ts';
+import { BASE_STATE, StateWeights, WhisperWeights, type ModelState } from './weights.ts';
 
 /** Per-layer cached keys/values, already split into heads: [B, H, S, K]. */
 interface KV {
@@ -70,37 +68,6 @@ export class KVCache {
   }
 }
 
-/** A Weights view over a Map of tensors (plain or tf.Variable). */
-export class MapWeights implements Weights {
-  hook?: LinearHook;
-  /** The hook's own trainable tensors under a module-name prefix (LoRA factors). */
-  hookParams?: (prefix: string) => tf.Tensor[];
-  /** The hook's random state (dropout seeds), replayed when a block is recomputed. */
-  replay?: ReplayState;
-  constructor(
-    readonly map: Map<string, tf.Tensor>,
-    private readonly tiedOutput = 'model.decoder.embed_tokens.weight',
-  ) {}
-  get(name: string): tf.Tensor {
-    const t = this.map.get(name);
-    if (!t) throw new Error(`weight ${name} is missing`);
-    return t;
-  }
-  has(name: string): boolean {
-    return this.map.has(name);
-  }
-  /** Output projection: proj_out.weight when stored, else the tied token embedding. */
-  outputWeight(): tf.Tensor {
-    return this.map.get('proj_out.weight') ?? this.get(this.tiedOutput);
-  }
-  /** Every trainable tensor a block under `prefix` reads: trained weights and adapter factors. */
-  trainables(prefix: string): tf.Tensor[] {
-    const out: tf.Tensor[] = [];
-    for (const [name, t] of this.map) if (name.startsWith(prefix) && t instanceof tf.Variable && t.trainable) out.push(t);
-    return out.concat(this.hookParams?.(prefix) ?? []);
-  }
-}
-
 export interface EncodeOptions {
   /**
    * Recompute each encoder block in the backward pass instead of keeping its activations
@@ -109,28 +76,42 @@ export interface EncodeOptions {
   recompute?: boolean;
 }
 
+/**
+ * The model as one use sees it: the shared, immutable weights plus a state (weights.ts). Views are
+ * cheap: `withState` makes another over the same tensors, so a base and a tuned model never hold
+ * two copies of what they share.
+ */
 export class WhisperModel {
-  readonly weights: MapWeights;
+  readonly dims: WhisperDims;
+  /** What the math reads: the weights seen through the state. */
+  private readonly w: StateWeights;
 
   constructor(
-    readonly dims: WhisperDims,
-    tensors: Map<string, tf.Tensor>,
+    readonly weights: WhisperWeights,
+    readonly state: ModelState = BASE_STATE,
   ) {
-    if (!tensors.has('model.encoder.embed_positions.weight')) {
-      // Older exports omit the fixed sinusoids; they are a pure function of the dims.
-      tensors.set(
-        'model.encoder.embed_positions.weight',
-        tf.tensor2d(sinusoids(dims.nAudioCtx, dims.nAudioState), [dims.nAudioCtx, dims.nAudioState]),
-      );
-    }
-    this.weights = new MapWeights(tensors);
+    this.dims = weights.dims;
+    this.w = new StateWeights(weights, state);
   }
 
-  /** Builds tensors from host arrays (as returned by loadCheckpoint). */
+  /** Builds the weights from host arrays (as returned by loadCheckpoint); the base state. */
   static fromArrays(dims: WhisperDims, arrays: Map<string, { shape: number[]; data: Float32Array }>): WhisperModel {
-    const tensors = new Map<string, tf.Tensor>();
-    for (const [name, { shape, data }] of arrays) tensors.set(name, tf.tensor(data, shape, 'float32'));
-    return new WhisperModel(dims, tensors);
+    return new WhisperModel(WhisperWeights.fromArrays(dims, arrays));
+  }
+
+  /** The same weights under another state (no tensor is copied). */
+  withState(state: ModelState): WhisperModel {
+    return new WhisperModel(this.weights, state);
+  }
+
+  /** The same weights with the empty state: the base model. */
+  asBase(): WhisperModel {
+    return this.state === BASE_STATE ? this : new WhisperModel(this.weights, BASE_STATE);
+  }
+
+  /** Every tensor under its Hugging Face name as this state sees it (for export and the change report). */
+  tensors(): Map<string, tf.Tensor> {
+    return this.w.tensors();
   }
 
   /**
@@ -141,7 +122,7 @@ export class WhisperModel {
     if (mel.shape[2] !== nAudioCtx * 2) {
       throw new Error(`encoder expects ${nAudioCtx * 2} mel frames, got ${mel.shape[2]}`);
     }
-    const w = this.weights;
+    const w = this.w;
     return tf.tidy(() => {
       let x = tf.transpose(mel, [0, 2, 1]) as tf.Tensor3D; // [B, frames, nMels]
       x = gelu(conv1d(w, 'model.encoder.conv1', x, 1)) as tf.Tensor3D;
@@ -155,7 +136,7 @@ export class WhisperModel {
           const z = tf.add(y, this.attend(`${p}.self_attn`, h, h, nAudioHead)) as tf.Tensor3D;
           return tf.add(z, this.mlp(p, z)) as tf.Tensor3D;
         };
-        x = recompute ? recomputed(block, x, w.trainables(`${p}.`), w.replay) : block(x);
+        x = recompute ? recomputed(block, x, w.trainables(`${p}.`), this.state.replay) : block(x);
       }
       return layerNorm(w, 'model.encoder.layer_norm', x) as tf.Tensor3D;
     });
@@ -163,7 +144,7 @@ export class WhisperModel {
 
   /** Full (uncached) self/cross attention block body: returns out_proj(attn(q(x), k(src), v(src))). */
   private attend(prefix: string, x: tf.Tensor, src: tf.Tensor, nHead: number, mask?: tf.Tensor): tf.Tensor {
-    const w = this.weights;
+    const w = this.w;
     return tf.tidy(() => {
       const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
       const k = splitHeads(linear(w, `${prefix}.k_proj`, src), nHead);
@@ -173,7 +154,7 @@ export class WhisperModel {
   }
 
   private mlp(prefix: string, x: tf.Tensor): tf.Tensor {
-    const w = this.weights;
+    const w = this.w;
     return tf.tidy(() => {
       const h = layerNorm(w, `${prefix}.final_layer_norm`, x);
       return linear(w, `${prefix}.fc2`, gelu(linear(w, `${prefix}.fc1`, h)));
@@ -211,7 +192,7 @@ export class WhisperModel {
   logits(hidden: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, t, d] = hidden.shape;
-      const out = tf.matMul(tf.reshape(hidden, [b * t, d]) as tf.Tensor2D, this.weights.outputWeight() as tf.Tensor2D, false, true);
+      const out = tf.matMul(tf.reshape(hidden, [b * t, d]) as tf.Tensor2D, this.w.outputWeight() as tf.Tensor2D, false, true);
       return tf.reshape(out, [b, t, -1]) as tf.Tensor3D;
     });
   }
@@ -219,7 +200,7 @@ export class WhisperModel {
   /** Decoder stack up to and including the final LayerNorm. Returns [B, T, D]. */
   decoderHidden(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache | null): tf.Tensor3D {
     const { nTextHead, nTextLayer, nTextCtx } = this.dims;
-    const w = this.weights;
+    const w = this.w;
     const [, t] = tokens.shape;
     const offset = cache?.length ?? 0;
     if (offset + t > nTextCtx) throw new Error(`decoder context is ${nTextCtx} tokens; got ${offset + t}`);
@@ -252,7 +233,7 @@ export class WhisperModel {
   }
 
   private selfAttend(prefix: string, x: tf.Tensor, nHead: number, mask: tf.Tensor | undefined, cache: KVCache | null, layer: number): tf.Tensor {
-    const w = this.weights;
+    const w = this.w;
     if (!cache) return this.attend(prefix, x, x, nHead, mask);
     const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
     let k = splitHeads(linear(w, `${prefix}.k_proj`, x), nHead);
@@ -269,7 +250,7 @@ export class WhisperModel {
   }
 
   private crossAttend(prefix: string, x: tf.Tensor, audio: tf.Tensor, nHead: number, cache: KVCache | null, layer: number): tf.Tensor {
-    const w = this.weights;
+    const w = this.w;
     if (!cache) return this.attend(prefix, x, audio, nHead);
     let kv = cache.cross[layer];
     if (!kv) {
@@ -283,8 +264,11 @@ export class WhisperModel {
     return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, kv.k, kv.v)));
   }
 
+  /**
+   * Frees the weights, which every view over them shares (whoever loaded them calls this). A
+   * state's own tensors belong to whoever made the state.
+   */
   dispose(): void {
-    for (const t of this.weights.map.values()) t.dispose();
-    this.weights.map.clear();
+    this.weights.dispose();
   }
 }

@@ -1,7 +1,8 @@
 // The real model behind runComparison, checked against the lead's own entry points on the
 // fixture model: ModelRunner's transcript must equal transcribeSamples' and its probe must equal
 // probeTranscript's, under the base model, a decoder-only PEFT adapter (encoder output reused) and
-// a merged folder (encoder recomputed, base reloaded afterwards).
+// a merged folder and its blends (encoder recomputed); the base and the merged folder are each read
+// from disk once however often the comparison moves between them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { DecodeSettings } from '../../../src-main/eval/compare.ts';
 import type { EvalClip } from '../../../src-main/eval/eval-set.ts';
 import { applyAdapterDir } from '../../../src-main/tuning/apply-adapter.ts';
 import { writePeftPairs, type HostLoraPair } from '../../../src-main/tuning/peft.ts';
+import { checkpointReads } from '../../../src-main/whisper/checkpoint.ts';
 import { loadWhisper } from '../../../src-main/whisper/load.ts';
 import { decodedForm, probeTranscript } from '../../../src-main/whisper/probe.ts';
 import { writeRandomCheckpoint } from '../../../src-main/whisper/random-checkpoint.ts';
@@ -27,10 +29,10 @@ const clip: EvalClip = { id: 'jfk.wav', audioPath: JFK_WAV, reference: JFK_TEXT.
 const base: DecodeSettings = { model: MICRO_F32, adapter: null, adapterScale: 0, prompt: null };
 
 /** The lead's whole-file transcription on a freshly loaded model (+ adapter). */
-async function reference(adapter: string | null, prompt: string | null): Promise<string> {
+async function reference(adapter: string | null, prompt: string | null, scale = 1): Promise<string> {
   const w = await loadWhisper(MICRO_F32);
-  if (adapter) await applyAdapterDir(w, adapter, 1);
-  const t = (await transcribeSamples(w.model, w.tokenizer, await loadAudio(JFK_WAV), { language: 'en', temperatures: [0], sampleLen: MAX_TOKENS, initialPrompt: prompt ?? undefined }));
+  const model = adapter ? (await applyAdapterDir(w, adapter, scale)).model : w.model;
+  const t = (await transcribeSamples(model, w.tokenizer, await loadAudio(JFK_WAV), { language: 'en', temperatures: [0], sampleLen: MAX_TOKENS, initialPrompt: prompt ?? undefined }));
   w.model.dispose();
   return t.text;
 }
@@ -38,10 +40,10 @@ async function reference(adapter: string | null, prompt: string | null): Promise
 /** The lead's probe on a freshly loaded model: log-probs of the tokens of "Americans". */
 async function referenceProbe(adapter: string | null): Promise<number[]> {
   const w = await loadWhisper(MICRO_F32);
-  if (adapter) await applyAdapterDir(w, adapter, 1);
+  const model = adapter ? (await applyAdapterDir(w, adapter, 1)).model : w.model;
   const mel = logMelSpectrogram(padOrTrim(await loadAudio(JFK_WAV)), 80);
-  const audio = tf.tidy(() => w.model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));
-  const p = await probeTranscript(w.model, w.tokenizer, audio, decodedForm(JFK_TEXT), { terms: ['Americans'] });
+  const audio = tf.tidy(() => model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));
+  const p = await probeTranscript(model, w.tokenizer, audio, decodedForm(JFK_TEXT), { terms: ['Americans'] });
   audio.dispose();
   w.model.dispose();
   return p.terms[0].tokenIndices.map((i) => p.tokens[i].logprob);
@@ -75,11 +77,14 @@ test('ModelRunner: transcripts and probes equal the lead\'s functions; the base 
     prompted: await reference(null, 'PyTorch, CUDA'),
     lora: await reference(lora, null),
     merged: await reference(merged, null),
+    mergedHalf: await reference(merged, null, 0.5),
     probeBase: await referenceProbe(null),
     probeLora: await referenceProbe(lora),
   };
   assert.notEqual(expect.lora, expect.base, 'the test adapter must change the transcript, or the comparison below proves nothing');
 
+  assert.notEqual(expect.mergedHalf, expect.merged, 'the half blend must differ from the merged model, or the blend check proves nothing');
+  const readsBefore = { base: checkpointReads(MICRO_F32), merged: checkpointReads(merged) };
   const runner = await ModelRunner.open(MICRO_F32, { maxTokens: MAX_TOKENS });
   try {
     assert.deepEqual(await runner.prepareAdapters([lora, merged]), [lora, merged]);
@@ -107,12 +112,21 @@ test('ModelRunner: transcripts and probes equal the lead\'s functions; the base 
     assert.equal(await runner.transcribe(clip, withMerged), expect.merged);
     assert.equal(runner.stats.encoderRuns, runsBefore + 1, 'a merged folder changes the encoder: recomputed');
 
-    // Leaving the merged setting reloads the base, which must be the base again, bit for bit.
+    // Leaving the merged setting drops its state: the base again, bit for bit, without a reload.
     assert.equal(await runner.transcribe(clip, base), expect.base);
-    assert.equal(runner.stats.reloads, 1);
     const baseProbe = await runner.probe(clip, base, ['Americans']);
     baseProbe[0].tokens.forEach((t, i) => assert.ok(Math.abs(t.logprob - expect.probeBase[i]) < 1e-4, `base probe token ${i}`));
-    assert.equal(runner.stats.decodes, 6);
+    // Blends of the same folder, in and out of the base and the LoRA: still no read from disk.
+    assert.equal(await runner.transcribe(clip, { ...withMerged, adapterScale: 0.5 }), expect.mergedHalf);
+    assert.equal(await runner.transcribe(clip, withLora), expect.lora);
+    assert.equal(await runner.transcribe(clip, withMerged), expect.merged);
+    assert.equal(await runner.transcribe(clip, base), expect.base);
+    assert.equal(runner.stats.decodes, 10);
+    assert.deepEqual(
+      { base: checkpointReads(MICRO_F32) - readsBefore.base, merged: checkpointReads(merged) - readsBefore.merged },
+      { base: 1, merged: 1 },
+      'comparing base, tuned and blends reads each checkpoint once',
+    );
   } finally {
     runner.dispose();
   }

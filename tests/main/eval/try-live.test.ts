@@ -33,7 +33,7 @@ async function writeDecoderLora(dir: string): Promise<void> {
 /** The probe's own probability of "Americans" (sum of its tokens' log-probs). */
 async function directProb(adapter: string | null, scale: number): Promise<number> {
   const w = await loadWhisper(MICRO_F32);
-  if (adapter) await applyAdapterDir(w, adapter, scale);
+  if (adapter) w.model = (await applyAdapterDir(w, adapter, scale)).model;
   const mel = logMelSpectrogram(padOrTrim(await loadAudio(JFK_WAV)), 80);
   const audio = tf.tidy(() => w.model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));
   const p = await probeTranscript(w.model, w.tokenizer, audio, decodedForm(JFK_TEXT), { terms: ['Americans'], language: 'en' });

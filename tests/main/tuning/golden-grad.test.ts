@@ -21,7 +21,7 @@ test('full fine-tune step: loss and every gradient norm match upstream', { skip:
   const batch = collate([{ inputs: g.decoder_input_ids, labels: g.loss.labels }], 50256);
   const names = [...set.params.keys()];
   const vars = names.map((n) => set.params.get(n)!);
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(w.model.decodeFull(batch.inputs, w.model.encode(mel)), batch.labels), vars);
+  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(set.tuned.decodeFull(batch.inputs, set.tuned.encode(mel)), batch.labels), vars);
   const loss = value.dataSync()[0];
   console.log(`loss ${loss} vs upstream ${g.loss.mean_cross_entropy}`);
   assert.ok(Math.abs(loss - g.loss.mean_cross_entropy) < 1e-3);

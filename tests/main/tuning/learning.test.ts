@@ -27,7 +27,7 @@ const skip = NEEDS_REFERENCE || (!hasTool('espeak-ng') && 'needs espeak-ng (apt-
 /** Mean over held-out clips of (sum of the term's token log-probs) and of whole-transcript log-probs. */
 async function measure(dataDir: string, adapter: string | null): Promise<{ term: number; control: number[]; pieces: string[] }> {
   const w = await loadWhisper(MICRO_F32);
-  if (adapter) await applyAdapterDir(w, adapter, 1);
+  if (adapter) w.model = (await applyAdapterDir(w, adapter, 1)).model;
   const score = async (file: string, text: string) => {
     const mel = logMelSpectrogram(padOrTrim(await loadAudio(join(dataDir, file))), 80);
     const audio = tf.tidy(() => w.model.encode(tf.tensor3d(mel.data, [1, 80, mel.nFrames])));

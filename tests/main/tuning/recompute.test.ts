@@ -51,10 +51,10 @@ for (const c of CASES) {
       let encoderNodes = 0;
       const { value, grads } = tf.variableGrads(() => {
         sawTape = taping();
-        const audio = model.encode(mel, { recompute });
+        const audio = set.tuned.encode(mel, { recompute });
         // Tape nodes recorded by the encoder: what the backward pass keeps alive.
         encoderNodes = (tf.engine() as unknown as { state: { activeTape: unknown[] } }).state.activeTape.length;
-        return maskedCrossEntropy(model.decodeFull(tokens, audio), labels) as tf.Scalar;
+        return maskedCrossEntropy(set.tuned.decodeFull(tokens, audio), labels) as tf.Scalar;
       }, vars);
       assert.ok(sawTape, 'variableGrads records a tape');
       return { loss: value.dataSync()[0], grads, value, seedAfter: set.lora?.getDropoutSeed(), encoderNodes };

@@ -25,7 +25,7 @@ async function runOn(name: BackendName): Promise<{ tokens: number[]; loss: numbe
   const b = collate([makeExample(w.tokenizer.sotSequence({ timestamps: false }), w.tokenizer.encode(' PyTorch on a GPU.'), w.tokenizer.special.eot, 448)], w.tokenizer.special.eot);
   const vars = [...set.params.values()];
   const names = new Map([...set.params].map(([k, v]) => [v.name, k]));
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(w.model.decodeFull(b.inputs, audio), b.labels), vars);
+  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(set.tuned.decodeFull(b.inputs, audio), b.labels), vars);
   const loss = (await value.data())[0];
   const norm = await opt.apply(new Map(Object.entries(grads).map(([k, g]) => [names.get(k)!, g])), 1e-2, 1e-3, (n) => set.decays(n)); // clipping active: the global norm matters
   const first = [...set.lora!.modules.values()][0];
