@@ -68,6 +68,26 @@ export class KVCache {
   }
 }
 
+/**
+ * The decoder's cross-attention key and value projections of one encoder output, every layer,
+ * under the BASE weights and before any adapter hook: [B·S, D] each. A base and a tuned forward on
+ * the same audio (the trainer's distillation target and its training pass) compute them once: the
+ * tuned state adds its hook on top, and a state that overrides those weights ignores them.
+ */
+export class CrossProjections {
+  constructor(
+    readonly weights: WhisperWeights,
+    /** Encoder output shape [B, S, D] they were computed from. */
+    readonly shape: readonly number[],
+    readonly k: tf.Tensor2D[],
+    readonly v: tf.Tensor2D[],
+  ) {}
+
+  dispose(): void {
+    tf.dispose([...this.k, ...this.v]);
+  }
+}
+
 export interface EncodeOptions {
   /**
    * Recompute each encoder block in the backward pass instead of keeping its activations
@@ -163,10 +183,36 @@ export class WhisperModel {
 
   /**
    * Decoder over whole sequences, no cache (training and teacher forcing).
-   * tokens [B, T] int32, audio [B, S, D] → logits [B, T, V].
+   * tokens [B, T] int32, audio [B, S, D] → logits [B, T, V]. `cross`: the audio's cross-attention
+   * projections computed beforehand (crossProjections), used where this state allows.
    */
-  decodeFull(tokens: tf.Tensor2D, audio: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => this.logits(this.decoderHidden(tokens, audio, null)));
+  decodeFull(tokens: tf.Tensor2D, audio: tf.Tensor3D, cross?: CrossProjections): tf.Tensor3D {
+    return tf.tidy(() => this.logits(this.decoderHidden(tokens, audio, null, cross)));
+  }
+
+  /** Cross-attention K/V projections of `audio` [B, S, D] under the base weights (see CrossProjections). */
+  crossProjections(audio: tf.Tensor3D): CrossProjections {
+    const base = new StateWeights(this.weights, BASE_STATE);
+    const k: tf.Tensor2D[] = [];
+    const v: tf.Tensor2D[] = [];
+    tf.tidy(() => {
+      const a2 = tf.reshape(audio, [-1, audio.shape[2]]);
+      for (let i = 0; i < this.dims.nTextLayer; i++) {
+        const p = `model.decoder.layers.${i}.encoder_attn`;
+        k.push(tf.keep(linear(base, `${p}.k_proj`, a2) as tf.Tensor2D));
+        v.push(tf.keep(linear(base, `${p}.v_proj`, a2) as tf.Tensor2D));
+      }
+    });
+    return new CrossProjections(this.weights, audio.shape, k, v);
+  }
+
+  /** Whether precomputed base projections stand for this state's cross-attention K/V in `layer`. */
+  private crossUsable(cross: CrossProjections | undefined, audio: tf.Tensor3D, layer: number): cross is CrossProjections {
+    if (!cross || cross.weights !== this.weights || cross.shape.some((d, i) => d !== audio.shape[i])) return false;
+    const o = this.state.overrides;
+    if (!o) return true;
+    const p = `model.decoder.layers.${layer}.encoder_attn`;
+    return ![`${p}.k_proj.weight`, `${p}.v_proj.weight`, `${p}.v_proj.bias`].some((n) => o.has(n));
   }
 
   /**
@@ -198,7 +244,7 @@ export class WhisperModel {
   }
 
   /** Decoder stack up to and including the final LayerNorm. Returns [B, T, D]. */
-  decoderHidden(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache | null): tf.Tensor3D {
+  decoderHidden(tokens: tf.Tensor2D, audio: tf.Tensor3D, cache: KVCache | null, cross?: CrossProjections): tf.Tensor3D {
     const { nTextHead, nTextLayer, nTextCtx } = this.dims;
     const w = this.w;
     const [, t] = tokens.shape;
@@ -218,7 +264,7 @@ export class WhisperModel {
         const h = layerNorm(w, `${p}.self_attn_layer_norm`, y);
         y = tf.add(y, this.selfAttend(`${p}.self_attn`, h, nTextHead, mask, cache, i)) as tf.Tensor3D;
         const hc = layerNorm(w, `${p}.encoder_attn_layer_norm`, y);
-        y = tf.add(y, this.crossAttend(`${p}.encoder_attn`, hc, audio, nTextHead, cache, i)) as tf.Tensor3D;
+        y = tf.add(y, this.crossAttend(`${p}.encoder_attn`, hc, audio, nTextHead, cache, i, cross)) as tf.Tensor3D;
         return tf.add(y, this.mlp(p, y)) as tf.Tensor3D;
       });
       if (x !== x0) x.dispose();
@@ -249,8 +295,18 @@ export class WhisperModel {
     return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, k, v, mask)));
   }
 
-  private crossAttend(prefix: string, x: tf.Tensor, audio: tf.Tensor, nHead: number, cache: KVCache | null, layer: number): tf.Tensor {
+  private crossAttend(prefix: string, x: tf.Tensor, audio: tf.Tensor3D, nHead: number, cache: KVCache | null, layer: number, cross?: CrossProjections): tf.Tensor {
     const w = this.w;
+    if (!cache && this.crossUsable(cross, audio, layer)) {
+      const [b, s, d] = audio.shape;
+      const a2 = tf.reshape(audio, [-1, d]) as tf.Tensor2D;
+      // The state's hook (a LoRA on v_proj) goes on top of the shared base projection.
+      const hooked = (module: string, y: tf.Tensor2D) => splitHeads(tf.reshape(w.hook ? w.hook(module, a2, y) : y, [b, s, d]), nHead);
+      const q = splitHeads(linear(w, `${prefix}.q_proj`, x), nHead);
+      const k = hooked(`${prefix}.k_proj`, cross.k[layer]);
+      const v = hooked(`${prefix}.v_proj`, cross.v[layer]);
+      return linear(w, `${prefix}.out_proj`, mergeHeads(attention(q, k, v)));
+    }
     if (!cache) return this.attend(prefix, x, audio, nHead);
     let kv = cache.cross[layer];
     if (!kv) {
