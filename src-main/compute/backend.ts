@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { installLeanBackprop } from './lean-backprop.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -182,6 +183,8 @@ let wasmRegistered = false;
  */
 export async function initBackend(prefer: BackendName | 'auto' = backendFromEnv()): Promise<BackendChoice> {
   if (current && (prefer === 'auto' || prefer === current.chosen)) return current;
+  // Frees each gradient and saved activation once used (the backward pass's peak; lean-backprop.ts).
+  installLeanBackprop();
   const probes = await probeBackends({ skipWebGpu: prefer !== 'auto' && prefer !== 'webgpu' });
   let chosen: BackendName;
   let reason: string;

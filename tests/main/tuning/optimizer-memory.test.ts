@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { AdamW, DEFAULT_ADAMW } from '../../../src-main/tuning/optimizer.ts';
+import { liveBytesDuring } from '../../helpers/live-bytes.ts';
 
 /** Whisper-like parameter shapes at width 64 (2 blocks of attention + MLP, a small vocabulary). */
 function shapes(): Map<string, number[]> {
@@ -47,40 +48,6 @@ function makeGrads(seed: number): Map<string, tf.Tensor> {
   return out;
 }
 
-/**
- * Peak live tensor bytes while `fn` runs, each data buffer counted once. tf.memory().numBytes
- * would count a buffer once per tensor sharing it (a variable and the value it was assigned), so
- * this hooks the engine where buffers appear and go (tfjs-core 4.x internals).
- */
-async function peakBytesDuring(fn: () => Promise<unknown>): Promise<{ before: number; peak: number; after: number }> {
-  const engine = tf.engine() as unknown as {
-    trackTensor(t: tf.Tensor, backend: unknown): void;
-    removeDataId(dataId: object, backend: unknown): void;
-    state: { tensorInfo: WeakMap<object, { bytes: number }> };
-  };
-  const { trackTensor, removeDataId } = engine;
-  const before = tf.memory().numBytes; // nothing shares a buffer at this point (checked below)
-  let live = before;
-  let peak = before;
-  engine.trackTensor = function (t, backend) {
-    const fresh = !this.state.tensorInfo.has(t.dataId);
-    trackTensor.call(this, t, backend);
-    if (fresh) peak = Math.max(peak, (live += this.state.tensorInfo.get(t.dataId)?.bytes ?? 0));
-  };
-  engine.removeDataId = function (dataId, backend) {
-    const info = this.state.tensorInfo.get(dataId);
-    removeDataId.call(this, dataId, backend);
-    if (info && !this.state.tensorInfo.has(dataId)) live -= info.bytes;
-  };
-  try {
-    await fn();
-  } finally {
-    engine.trackTensor = trackTensor;
-    engine.removeDataId = removeDataId;
-  }
-  return { before, peak, after: live };
-}
-
 test('an AdamW update holds at most a few copies of the largest parameter, not of the model', async () => {
   await tf.setBackend('cpu');
   const params = makeParams(1);
@@ -92,7 +59,7 @@ test('an AdamW update holds at most a few copies of the largest parameter, not o
     // Weights, both moments and the gradients: four model-sized sets, no shared buffers.
     assert.equal(tf.memory().numBytes, 4 * modelBytes, 'the measurement assumes no tensor shares a buffer');
     // maxNorm 1: the gradients are clipped (one more temporary per parameter); decay on weights.
-    const m = await peakBytesDuring(() => opt.apply(grads, 1e-3, 1, (n) => !n.endsWith('.bias')));
+    const m = await liveBytesDuring(() => opt.apply(grads, 1e-3, 1, (n) => !n.endsWith('.bias')));
     const extra = m.peak - m.before;
     console.log(`step ${step + 1}: model ${(modelBytes / 1024).toFixed(0)} KB, largest parameter ${(largestBytes / 1024).toFixed(0)} KB, peak above the live set during apply ${(extra / 1024).toFixed(0)} KB`);
     // The old single-tidy update peaked at ~12 model sizes above the live set.
