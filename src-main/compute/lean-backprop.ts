@@ -45,7 +45,7 @@ interface EngineInternals {
   gradients: Gradients;
 }
 
-type Gradients = <T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?: T, allowNoGradients?: boolean) => { value: T; grads: tf.Tensor[] };
+type Gradients = (f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean) => { value: tf.Tensor; grads: tf.Tensor[] };
 
 /** The tape nodes on a path from some x to y, with inputs not depending on any x pruned (tfjs's own). */
 function filteredNodesXToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {

@@ -28,7 +28,7 @@ function withTfjsBackprop<T>(fn: () => T): T {
 }
 
 /** A custom op that is the identity with dy handed on as the input's gradient, unchanged. */
-const passThrough = tf.customGrad((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => dy }) as never) as (x: tf.Tensor) => tf.Tensor;
+const passThrough = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => dy })) as (x: tf.Tensor) => tf.Tensor;
 
 const LAYERS = 12;
 const BATCH = 256;
