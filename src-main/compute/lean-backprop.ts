@@ -13,6 +13,7 @@
  * outputs and the tensors it saved are disposed, since nothing else reads them: an output's
  * gradient is complete once its producer is reached (the tape is in topological order, so every
  * consumer of that output was processed before), and a node's saved tensors are its own clones.
+ * The tensors saved by ops that are on no path from an x to y are freed before the walk starts.
  * Kept: the gradients asked for (xs), the seed `dy` (the caller's tensor) and any tensor still
  * held under another key (a gradient function may return its `dy` as an input's gradient). Saved
  * tensors are freed early only where tfjs frees them at the end anyway (gradientDepth 0, not
@@ -157,6 +158,12 @@ export function installLeanBackprop(): void {
       const grads = new Map<number, tf.Tensor>();
       grads.set(y.id, dy == null ? tf.ones(y.shape) : dy);
       const topLevel = engine.state.gradientDepth === 0;
+      if (topLevel) {
+        // Ops off every x → y path (label masks, one-hots, dropout masks, targets computed under
+        // the tape) are never differentiated: what they saved can go before the walk starts.
+        const onPath = new Set(tape.map((n) => n.id));
+        for (const node of engine.state.activeTape!) if (!onPath.has(node.id)) for (const t of node.saved ?? []) t.dispose();
+      }
       backpropagate(grads, tape, new Set([y.id, ...xs.map((x) => x.id)]), topLevel, (fn) => engine.tidy(fn));
       const out = xs.map((x) => grads.get(x.id)) as tf.Tensor[];
       if (topLevel) {
