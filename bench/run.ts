@@ -130,16 +130,16 @@ interface Row {
 }
 
 /**
- * The wasm heap is 32-bit (4 GB) and never shrinks. At base size a decoder-LoRA step with batch 8
- * (its tape holds the cross-attention keys/values of 8 × 1500 frames per layer) runs out of it
- * (XNNPACK reports out-of-memory), and an out-of-memory abort leaves the wasm module unusable for
- * the rest of the process; the trainer splits such batches into micro-batches of 4. So on wasm,
- * sizes above tiny measure the decoder step at batch 4. The encoder+decoder step runs at base
- * since encoder blocks are recomputed in the backward pass (whisper/recompute.ts: heap 2.3 GB);
- * larger sizes skip it.
+ * The wasm heap is 32-bit (4 GB) and never shrinks, and an out-of-memory abort leaves the wasm
+ * module unusable for the rest of the process. Since the backward pass frees each gradient and
+ * saved activation once used (compute/lean-backprop.ts), a decoder-LoRA step with batch 8 fits at
+ * base (heap 3.2 GB with distillation; it ran out of the heap before, so the trainer split it into
+ * micro-batches of 4); above base it is still measured at batch 4. The encoder+decoder step runs
+ * at base since encoder blocks are recomputed in the backward pass (whisper/recompute.ts); larger
+ * sizes skip it.
  */
-const WASM_HEAP_LIMITED = (backend: BackendName, size: WhisperPreset) => backend === 'wasm' && size !== 'tiny' && size !== 'micro';
-const WASM_ENCDEC_LIMITED = (backend: BackendName, size: WhisperPreset) => WASM_HEAP_LIMITED(backend, size) && size !== 'base';
+const WASM_HEAP_LIMITED = (backend: BackendName, size: WhisperPreset) => backend === 'wasm' && size !== 'tiny' && size !== 'micro' && size !== 'base';
+const WASM_ENCDEC_LIMITED = (backend: BackendName, size: WhisperPreset) => WASM_HEAP_LIMITED(backend, size);
 
 const probes = await probeBackends();
 const { runs, skipped } = plan(probes);
