@@ -52,15 +52,49 @@ export function labelMask(labels: tf.Tensor2D): { mask: tf.Tensor2D; safe: tf.Te
 }
 
 /**
- * Mean cross-entropy over labelled positions. logits [B, T, V], labels [B, T] → scalar.
- * Picks the label's log-prob with a one-hot product, which differentiates on every backend.
+ * Mean negative log-likelihood of the labels over labelled positions. logp [B, T, V] (log-softmax
+ * output), labels [B, T] → scalar. Picks the label's log-prob with a one-hot product, which
+ * differentiates on every backend.
  */
-export function maskedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+export function maskedNll(logp: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const { mask, safe } = labelMask(labels);
-    const logp = tf.logSoftmax(logits, -1);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, logits.shape[2])), -1); // [B, T]
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, logp.shape[2])), -1); // [B, T]
     return tf.div(tf.neg(tf.sum(tf.mul(picked, mask))), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  });
+}
+
+/** Mean cross-entropy over labelled positions. logits [B, T, V], labels [B, T] → scalar. */
+export function maskedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => maskedNll(tf.logSoftmax(logits, -1) as tf.Tensor3D, labels));
+}
+
+/**
+ * The base model's next-token distributions as distillation targets [B, T, V]: log-probabilities
+ * and probabilities, computed once and outside the gradient tape (they carry no gradient, so the
+ * tape need not record the softmax over the vocabulary a second time).
+ */
+export type DistillTarget = {
+  logp: tf.Tensor3D;
+  p: tf.Tensor3D;
+};
+
+export function distillTarget(baseLogits: tf.Tensor3D): DistillTarget {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(baseLogits, -1) as tf.Tensor3D;
+    return { logp, p: tf.exp(logp) as tf.Tensor3D };
+  });
+}
+
+/**
+ * Distillation term from log-probabilities: mean over labelled positions of KL(p_base ‖ p_tuned).
+ * lpTuned [B, T, V] is the tuned model's log-softmax (shared with the cross-entropy).
+ */
+export function klToTarget(target: DistillTarget, lpTuned: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const { mask } = labelMask(labels);
+    const kl = tf.sum(tf.mul(target.p, tf.sub(target.logp, lpTuned)), -1); // [B, T]
+    return tf.div(tf.sum(tf.mul(kl, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
   });
 }
 
@@ -70,10 +104,7 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf
  */
 export function distillKl(tunedLogits: tf.Tensor3D, baseLogits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
-    const { mask } = labelMask(labels);
-    const lpBase = tf.logSoftmax(baseLogits, -1);
-    const lpTuned = tf.logSoftmax(tunedLogits, -1);
-    const kl = tf.sum(tf.mul(tf.exp(lpBase), tf.sub(lpBase, lpTuned)), -1); // [B, T]
-    return tf.div(tf.sum(tf.mul(kl, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    const target = distillTarget(baseLogits);
+    return klToTarget(target, tf.logSoftmax(tunedLogits, -1) as tf.Tensor3D, labels);
   });
 }

@@ -14,7 +14,7 @@ import { readTrainingSet, type Clip } from './dataset.ts';
 import { seedOf } from '../util/random.ts';
 import { ENCODER_BATCH, FeatureCache } from './features.ts';
 import { StageClock, type StageSeconds } from './stages.ts';
-import { collate, distillKl, makeExample, maskedCrossEntropy } from './loss.ts';
+import { collate, distillTarget, klToTarget, makeExample, maskedCrossEntropy, maskedNll, type DistillTarget } from './loss.ts';
 import { TrainableSet } from './methods.ts';
 import { AdamW, DEFAULT_ADAMW } from './optimizer.ts';
 import { estimateFisher, ewcPenalty, l2sp } from './regularizers.ts';
@@ -133,10 +133,11 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
   const logitsOf = (m: WhisperModel, p: Prepared, cross?: CrossProjections) =>
     m.decodeFull(p.b.inputs, set.encoderFrozen ? (p.audioIn as tf.Tensor3D) : m.encode(p.audioIn, { recompute }), cross);
   /** The training objective: cross-entropy plus the chosen regulariser. */
-  const objective = (p: Prepared, baseLogits: tf.Tensor3D | null, fisher: Map<string, tf.Tensor> | null, cross?: CrossProjections) => (): tf.Scalar => {
-    const logits = logitsOf(tuned, p, cross);
-    let loss: tf.Tensor = maskedCrossEntropy(logits, p.b.labels);
-    if (c.regWeight > 0 && c.regularizer === 'distill' && baseLogits) loss = tf.add(loss, tf.mul(distillKl(logits, baseLogits, p.b.labels), c.regWeight));
+  const objective = (p: Prepared, target: DistillTarget | null, fisher: Map<string, tf.Tensor> | null, cross?: CrossProjections) => (): tf.Scalar => {
+    // One log-softmax over the vocabulary, shared by the cross-entropy and the distillation term.
+    const logp = tf.logSoftmax(logitsOf(tuned, p, cross), -1) as tf.Tensor3D;
+    let loss: tf.Tensor = maskedNll(logp, p.b.labels);
+    if (c.regWeight > 0 && c.regularizer === 'distill' && target) loss = tf.add(loss, tf.mul(klToTarget(target, logp, p.b.labels), c.regWeight));
     if (c.regWeight > 0 && c.regularizer === 'l2sp') loss = tf.add(loss, tf.mul(l2sp(set), c.regWeight));
     if (c.regWeight > 0 && c.regularizer === 'ewc' && fisher) loss = tf.add(loss, tf.mul(ewcPenalty(set, fisher), c.regWeight));
     return loss as tf.Scalar;
@@ -248,8 +249,8 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
         // features, computed once here (at base width they are ~40 % of a decoder forward).
         const distill = c.regularizer === 'distill' && c.regWeight > 0;
         const cross = distill && set.encoderFrozen ? base.crossProjections(p.audioIn as tf.Tensor3D) : undefined;
-        const baseLogits = distill ? tf.tidy(() => logitsOf(base, p, cross)) : null;
-        const { value, grads: g } = tf.variableGrads(objective(p, baseLogits, fisher, cross), [...set.params.values()]);
+        const target = distill ? tf.tidy(() => distillTarget(logitsOf(base, p, cross))) : null;
+        const { value, grads: g } = tf.variableGrads(objective(p, target, fisher, cross), [...set.params.values()]);
         cross?.dispose();
         const weight = p.b.count;
         lossSum += (await value.data())[0] * weight;
@@ -258,11 +259,13 @@ export async function tune(o: TuneOptions): Promise<{ runDir: string; status: st
           const key = varKey.get(vn)!;
           const prev = grads.get(key);
           grads.set(key, tf.tidy(() => (prev ? tf.add(prev, tf.mul(gt, weight)) : tf.mul(gt, weight))));
+          // Freed as soon as added in: holding every part's gradient to the end costs a model's size.
           prev?.dispose();
+          gt.dispose();
         }
-        tf.dispose([value, ...Object.values(g)]);
+        value.dispose();
         p.dispose();
-        baseLogits?.dispose();
+        if (target) tf.dispose([target.logp, target.p]);
       }
       for (const [k, g] of grads) {
         grads.set(k, tf.tidy(() => tf.div(g, labelled)));
