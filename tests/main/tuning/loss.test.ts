@@ -26,8 +26,8 @@ test('one shared log-softmax gives the same loss and gradient as cross-entropy +
   const separate = (x: tf.Tensor3D) => tf.add(maskedCrossEntropy(x, labels), tf.mul(distillKl(x, base, labels), w)) as tf.Scalar;
   const [vs, vp] = tf.tidy(() => [shared(tuned).dataSync()[0], separate(tuned).dataSync()[0]]);
   assert.ok(Math.abs(vs - vp) <= 1e-5 * Math.abs(vp), `loss ${vs} vs ${vp}`);
-  const gs = tf.tidy(() => tf.grad(shared)(tuned).dataSync().slice());
-  const gp = tf.tidy(() => tf.grad(separate)(tuned).dataSync().slice());
+  const gs = tf.tidy(() => tf.grad((x: tf.Tensor) => shared(x as tf.Tensor3D))(tuned).dataSync().slice());
+  const gp = tf.tidy(() => tf.grad((x: tf.Tensor) => separate(x as tf.Tensor3D))(tuned).dataSync().slice());
   const d = maxDiff(gs, gp);
   assert.ok(d.diff <= 1e-6 + 1e-5 * d.scale, `gradients differ by ${d.diff} (scale ${d.scale})`);
   // A padded position's logits get no gradient.
