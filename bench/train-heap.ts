@@ -19,7 +19,8 @@ import { initBackend, currentBackend } from '../src-main/compute/backend.ts';
 import { loadWhisper } from '../src-main/whisper/load.ts';
 import { TrainableSet, DEFAULT_METHOD, type MethodConfig } from '../src-main/tuning/methods.ts';
 import { AdamW } from '../src-main/tuning/optimizer.ts';
-import { maskedCrossEntropy, distillKl } from '../src-main/tuning/loss.ts';
+import { distillTarget, klToTarget, maskedNll } from '../src-main/tuning/loss.ts';
+import { GradientSum } from '../src-main/tuning/grad-sum.ts';
 import { l2sp } from '../src-main/tuning/regularizers.ts';
 import { recomputeEncoder } from '../src-main/tuning/trainer.ts';
 import { fakeMel } from './whisper.ts';
@@ -93,20 +94,19 @@ const varKey = new Map([...set.params].map(([k, v]) => [v.name, k]));
 const micro = Number(env.MICRO ?? 1);
 for (let s = 0; s < steps; s++) {
   const t0 = performance.now();
-  const grads = new Map<string, tf.Tensor>();
+  const sum = new GradientSum((name) => varKey.get(name)!);
   let lossSum = 0;
-  let labelled = 0;
   for (let part = 0; part < micro; part++) {
     reset();
     // As trainer.ts: with a frozen encoder, the distillation target and the training pass share one set of cross-attention K/V.
     const cross = reg === 'distill' && frozen ? base.crossProjections(audioIn) : undefined;
-    const baseLogits = reg === 'distill' ? tf.tidy(() => logitsOf(base, cross)) : null;
-    if (baseLogits) log(`step ${s}.${part} distill targets`);
+    const target = reg === 'distill' ? tf.tidy(() => distillTarget(logitsOf(base, cross))) : null;
+    if (target) log(`step ${s}.${part} distill targets`);
     reset();
     const { value, grads: g } = tf.variableGrads(() => {
-      const logits = logitsOf(tuned, cross);
-      let loss: tf.Tensor = maskedCrossEntropy(logits, labels);
-      if (reg === 'distill' && baseLogits) loss = tf.add(loss, tf.mul(distillKl(logits, baseLogits, labels), 0.5));
+      const logp = tf.logSoftmax(logitsOf(tuned, cross), -1) as tf.Tensor3D;
+      let loss: tf.Tensor = maskedNll(logp, labels);
+      if (reg === 'distill' && target) loss = tf.add(loss, tf.mul(klToTarget(target, logp, labels), 0.5));
       if (reg === 'l2sp') loss = tf.add(loss, tf.mul(l2sp(set), 0.01));
       log(`step ${s}.${part} forward`);
       if (env.DUMP && s === 0 && part === 0) {
@@ -130,29 +130,20 @@ for (let s = 0; s < steps; s++) {
     cross?.dispose();
     log(`step ${s}.${part} backward`);
     reset();
-    // Exactly as trainer.ts accumulates micro-batches.
+    // As trainer.ts accumulates micro-batches.
     const weight = batch * nTok;
     lossSum += (await value.data())[0] * weight;
-    labelled += weight;
-    for (const [vn, gt] of Object.entries(g)) {
-      const key = varKey.get(vn)!;
-      const prev = grads.get(key);
-      grads.set(key, tf.tidy(() => (prev ? tf.add(prev, tf.mul(gt, weight)) : tf.mul(gt, weight))));
-      prev?.dispose();
-    }
-    tf.dispose([value, ...Object.values(g)]);
-    baseLogits?.dispose();
+    sum.add(g, weight);
+    value.dispose();
+    if (target) tf.dispose([target.logp, target.p]);
     log(`step ${s}.${part} accumulate`);
   }
   reset();
-  for (const [k, gr] of grads) {
-    grads.set(k, tf.tidy(() => tf.div(gr, labelled)));
-    gr.dispose();
-  }
+  const grads = sum.mean();
   const norm = await opt.apply(grads, 1e-5, 1, (n) => set.decays(n));
   log(`step ${s} divide + apply`);
   tf.dispose([...grads.values()]);
-  console.log(`step ${s}: loss ${(lossSum / labelled).toFixed(4)} |g| ${norm.toFixed(4)} ${((performance.now() - t0) / 1000).toFixed(1)} s; rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB`);
+  console.log(`step ${s}: loss ${(lossSum / sum.weight).toFixed(4)} |g| ${norm.toFixed(4)} ${((performance.now() - t0) / 1000).toFixed(1)} s; rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB`);
 }
 const check = [...set.params.values()].slice(0, 3).map((v) => tf.tidy(() => tf.sum(v).dataSync()[0]).toPrecision(10));
 console.log('param sums', check.join(' '));
