@@ -7,9 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -18,6 +16,7 @@ import { hasTool, speak, speakMany } from '../helpers/speech.ts';
 import { ensureRendererBuilt } from '../../src-main/server/renderer-build.ts';
 import { decodeWire, encodeWire } from '../../src-main/ipc/wire.ts';
 import { MICRO_F32, NEEDS_REFERENCE } from '../helpers/reference.ts';
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,34 +25,20 @@ const missing = !existsSync(CHROMIUM) ? `needs ${CHROMIUM} (apt-get install chro
 const BASE_ARGS = CHROMIUM_ARGS;
 
 let tmp: string;
-let server: ChildProcess | null = null;
 let url = '';
+let server: ServeProcess | null = null;
 
 before(async () => {
   if (missing) return;
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'vt-e2e-'));
   mkdirSync(SHOTS, { recursive: true });
   await ensureRendererBuilt();
-  server = spawn(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'serve', '--port', '0', '--data-dir', path.join(tmp, 'data'), '--json', '--no-open'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // An empty Hugging Face cache, so the Models page shows this machine's state reproducibly.
-    // wasm: the backend the trainer's tests use; quick to start on a machine without a GPU.
-    env: { ...process.env, HF_HUB_CACHE: path.join(tmp, 'hf-hub'), HF_HUB_OFFLINE: '1', VOCAB_TUNER_BACKEND: 'wasm' },
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server!.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    server!.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
+  // wasm: the backend the trainer's tests use; quick to start on a machine without a GPU.
+  server = await startServeProcess({ renderer: 'built', prefix: 'vt-e2e-', env: { VOCAB_TUNER_BACKEND: 'wasm' } });
+  ({ tmp, url } = server);
 });
 
-after(() => {
-  server?.kill('SIGTERM');
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+after(async () => {
+  await server?.stop();
 });
 
 async function shot(page: Page, name: string) {

@@ -11,9 +11,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -22,6 +20,7 @@ import { ensureRendererBuilt } from '../../src-main/server/renderer-build.ts';
 import { decodeWav, encodeWavPcm16 } from '../../src-main/audio/wav.ts';
 import type { RunningServer } from '../../src-main/server/serve.ts';
 import { MICRO_F32, NEEDS_REFERENCE } from '../helpers/reference.ts';
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { CHROMIUM, launchChromium } from '../helpers/chromium.ts';
 import { connectApi } from '../helpers/ws-client.ts';
 
@@ -31,32 +30,19 @@ const missing = !existsSync(CHROMIUM) ? `needs ${CHROMIUM} (apt-get install chro
 const SENTENCE = 'I train my models in PyTorch.';
 
 let tmp: string;
-let server: ChildProcess | null = null;
 let url = '';
+let server: ServeProcess | null = null;
 
 before(async () => {
   if (missing) return;
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'vt-e2e-try-'));
   mkdirSync(SHOTS, { recursive: true });
   await ensureRendererBuilt();
-  server = spawn(process.execPath, [path.join(ROOT, 'bin/vocab-tuner.mjs'), 'serve', '--port', '0', '--data-dir', path.join(tmp, 'data'), '--json', '--no-open'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, HF_HUB_CACHE: path.join(tmp, 'hf-hub'), HF_HUB_OFFLINE: '1', VOCAB_TUNER_BACKEND: 'wasm' },
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server!.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    server!.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
+  server = await startServeProcess({ renderer: 'built', prefix: 'vt-e2e-try-', env: { VOCAB_TUNER_BACKEND: 'wasm' } });
+  ({ tmp, url } = server);
 });
 
-after(() => {
-  server?.kill('SIGTERM');
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+after(async () => {
+  await server?.stop();
 });
 
 async function shot(page: Page, name: string) {

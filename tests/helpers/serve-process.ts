@@ -1,5 +1,5 @@
 /**
- * A real `vocab-tuner serve` process for attack tests: started through the CLI (bin/vocab-tuner.mjs
+ * A real `vocab-tuner serve` process for the attack and end-to-end tests: started through the CLI (bin/vocab-tuner.mjs
  * serve --json) with its own data folder and Hugging Face cache, plus a raw API client that can
  * also misbehave (send bytes, binary frames, huge frames), a liveness check, a latency monitor
  * (app.info round trips every 50 ms: the serving loop's blocking shows up as latency) and the
@@ -15,6 +15,8 @@ import { REPO_ROOT } from './reference.ts';
 
 export interface ServeProcess {
   child: ChildProcess;
+  /** The page's address with its token, as serve prints it. */
+  url: string;
   port: number;
   token: string;
   tmp: string;
@@ -22,14 +24,31 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServeProcess(): Promise<ServeProcess> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vt-attack-'));
-  const renderer = path.join(tmp, 'renderer');
-  fs.mkdirSync(renderer);
-  fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Vocab Tuner</title>');
+export interface ServeOptions {
+  /** Serve the built renderer (the end-to-end tests) instead of a one-line stub page (default). */
+  renderer?: 'stub' | 'built';
+  /** Prefix of the temporary folder (data, Hugging Face cache) under the OS temp dir. */
+  prefix?: string;
+  /** Extra environment for the server (e.g. VOCAB_TUNER_BACKEND). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts serve on a free port with its own data folder and an empty, offline Hugging Face cache
+ * (so pages show this machine's state reproducibly); resolves once it prints its address.
+ */
+export async function startServeProcess(o: ServeOptions = {}): Promise<ServeProcess> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), o.prefix ?? 'vt-attack-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: path.join(tmp, 'hub'), HF_HUB_OFFLINE: '1', ...o.env };
+  if (o.renderer !== 'built') {
+    const renderer = path.join(tmp, 'renderer');
+    fs.mkdirSync(renderer);
+    fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Vocab Tuner</title>');
+    env.VOCAB_TUNER_RENDERER_DIR = renderer;
+  }
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/vocab-tuner.mjs'), 'serve', '--json', '--no-open', '--data-dir', path.join(tmp, 'data')], {
     cwd: REPO_ROOT, // so "node_modules/tsx" exists relative to the server's working directory
-    env: { ...process.env, VOCAB_TUNER_RENDERER_DIR: renderer, HF_HUB_CACHE: path.join(tmp, 'hub'), HF_HUB_OFFLINE: '1' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -45,6 +64,7 @@ export async function startServeProcess(): Promise<ServeProcess> {
   const { url, port } = JSON.parse(line) as { url: string; port: number };
   return {
     child,
+    url,
     port,
     token: new URL(url).searchParams.get('token')!,
     tmp,
